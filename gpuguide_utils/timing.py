@@ -1,0 +1,244 @@
+"""Timing that survives asynchronous GPUs: warm-up, synchronization, repeats, median and spread."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import torch
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Summary of repeated measurements of one callable, in seconds."""
+
+    median_s: float
+    q1_s: float
+    q3_s: float
+    min_s: float
+    max_s: float
+    n: int
+    method: str  # "CUDA events" or "perf_counter"
+    samples_s: tuple[float, ...] = ()
+
+    @property
+    def iqr_s(self) -> float:
+        """Interquartile range: the spread of the middle half of the samples."""
+        return self.q3_s - self.q1_s
+
+    @property
+    def median_ms(self) -> float:
+        return self.median_s * 1e3
+
+    @property
+    def iqr_ms(self) -> float:
+        return self.iqr_s * 1e3
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("samples_s")
+        data["iqr_s"] = self.iqr_s
+        return data
+
+    def __str__(self) -> str:
+        return f"{format_seconds(self.median_s)} median (IQR {format_seconds(self.iqr_s)}, min {format_seconds(self.min_s)}, n={self.n}, {self.method})"
+
+    @classmethod
+    def from_samples(cls, samples: list[float], method: str) -> Timing:
+        if not samples:
+            raise ValueError("no samples to summarize")
+        ordered = sorted(samples)
+        if len(ordered) >= 2:
+            q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
+        else:
+            q1 = q3 = ordered[0]
+        return cls(
+            median_s=statistics.median(ordered),
+            q1_s=q1,
+            q3_s=q3,
+            min_s=ordered[0],
+            max_s=ordered[-1],
+            n=len(ordered),
+            method=method,
+            samples_s=tuple(samples),
+        )
+
+
+def format_seconds(seconds: float) -> str:
+    """0.0000123 -> '12.3 µs'; picks the unit that keeps three significant digits readable."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def synchronize(device: str | torch.device | None) -> None:
+    """Wait for queued GPU work; a no-op on CPU, where work runs when it is called."""
+    if device is not None and torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def benchmark(
+    fn: Callable[[], Any],
+    *,
+    device: str | torch.device = "cpu",
+    warmup: int = 3,
+    repeats: int = 10,
+) -> Timing:
+    """Time fn() `repeats` times after `warmup` untimed calls.
+
+    On CUDA each call is bracketed by CUDA events and the device is synchronized before the first and after the
+    last, so the numbers are GPU execution time, not launch time. On CPU each call is timed with perf_counter.
+    """
+    if warmup < 0 or repeats < 1:
+        raise ValueError(f"warmup must be >= 0 and repeats >= 1, got warmup={warmup}, repeats={repeats}")
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(repeats)]
+        for start, end in events:
+            start.record()
+            fn()
+            end.record()
+        torch.cuda.synchronize(device)
+        return Timing.from_samples([start.elapsed_time(end) / 1e3 for start, end in events], "CUDA events")
+    clock = time.perf_counter
+    samples = []
+    for _ in range(repeats):
+        t0 = clock()
+        fn()
+        samples.append(clock() - t0)
+    return Timing.from_samples(samples, "perf_counter")
+
+
+def time_unsynchronized(fn: Callable[[], Any], repeats: int = 10) -> Timing:
+    """The naive way: perf_counter around a call with no synchronize. On a GPU this times the launch only.
+
+    Kept so a notebook can show the mistake next to benchmark(); do not use it to measure.
+    """
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return Timing.from_samples(samples, "perf_counter, no synchronize")
+
+
+@dataclass(frozen=True)
+class GenerationTiming:
+    """Prefill (time to first token) and decode measured separately; decode = full generate minus prefill."""
+
+    time_to_first_token: Timing
+    full_generate: Timing
+    batch_size: int
+    prompt_tokens: int
+    new_tokens: int
+
+    @property
+    def decode_s(self) -> float:
+        """Median time of the new_tokens - 1 decode steps that follow the first token."""
+        return max(self.full_generate.median_s - self.time_to_first_token.median_s, 0.0)
+
+    @property
+    def decode_s_per_token(self) -> float:
+        """Median time of one decode step (one new token for every sequence in the batch)."""
+        return self.decode_s / max(self.new_tokens - 1, 1)
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        """Tokens produced per second during decode, over the whole batch."""
+        return self.batch_size / self.decode_s_per_token if self.decode_s_per_token > 0 else float("inf")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ttft_s": self.time_to_first_token.median_s,
+            "ttft_iqr_s": self.time_to_first_token.iqr_s,
+            "generate_s": self.full_generate.median_s,
+            "generate_iqr_s": self.full_generate.iqr_s,
+            "decode_s_per_token": self.decode_s_per_token,
+            "decode_tokens_per_s": self.decode_tokens_per_s,
+            "batch_size": self.batch_size,
+            "prompt_tokens": self.prompt_tokens,
+            "new_tokens": self.new_tokens,
+            "n": self.full_generate.n,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"time to first token {format_seconds(self.time_to_first_token.median_s)} "
+            f"(IQR {format_seconds(self.time_to_first_token.iqr_s)}); "
+            f"decode {format_seconds(self.decode_s_per_token)}/step = {self.decode_tokens_per_s:.1f} tokens/s "
+            f"(batch {self.batch_size}, {self.new_tokens} new tokens, n={self.full_generate.n})"
+        )
+
+
+def time_generation(
+    model: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    *,
+    new_tokens: int = 32,
+    warmup: int = 1,
+    repeats: int = 5,
+    **generate_kwargs: Any,
+) -> GenerationTiming:
+    """Time greedy generation of exactly `new_tokens` tokens, split into prefill and decode.
+
+    Time to first token is a generate() call producing one token (the prompt's forward pass and one sampling step);
+    the full call produces `new_tokens`. min_new_tokens pins the length so an early end-of-sequence cannot shorten it.
+    """
+    if new_tokens < 2:
+        raise ValueError(f"new_tokens must be >= 2 to separate prefill from decode, got {new_tokens}")
+    device = inputs["input_ids"].device
+    kwargs = dict(do_sample=False, **generate_kwargs)
+
+    def generate(n: int) -> Callable[[], Any]:
+        return lambda: model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, **kwargs)
+
+    with torch.inference_mode():
+        first = benchmark(generate(1), device=device, warmup=warmup, repeats=repeats)
+        full = benchmark(generate(new_tokens), device=device, warmup=warmup, repeats=repeats)
+    batch, prompt = inputs["input_ids"].shape
+    return GenerationTiming(first, full, batch_size=batch, prompt_tokens=prompt, new_tokens=new_tokens)
+
+
+@dataclass(frozen=True)
+class Bandwidth:
+    """Achievable memory bandwidth from a large device-to-device copy (bytes read + bytes written per second)."""
+
+    bytes_per_s: float
+    copy_bytes: int
+    timing: Timing
+    device: str
+
+    @property
+    def gb_per_s(self) -> float:
+        return self.bytes_per_s / 1e9
+
+    def __str__(self) -> str:
+        return f"{self.gb_per_s:.1f} GB/s achievable copy bandwidth on {self.device} ({self.copy_bytes / 2**20:.0f} MiB copied, {self.timing})"
+
+
+def measure_bandwidth(device: str | torch.device = "cpu", size_bytes: int | None = None, repeats: int = 10) -> Bandwidth:
+    """Copy a buffer much larger than any cache and count 2x its size (a read and a write) per copy.
+
+    Defaults: 1 GiB on CUDA, 256 MiB on CPU (the copy then needs twice that in memory).
+    """
+    device = torch.device(device)
+    if size_bytes is None:
+        size_bytes = 2**30 if device.type == "cuda" else 2**28
+    n = size_bytes // 4
+    src = torch.ones(n, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    timing = benchmark(lambda: dst.copy_(src), device=device, warmup=2, repeats=repeats)
+    moved = 2 * n * 4
+    del src, dst
+    return Bandwidth(bytes_per_s=moved / timing.median_s, copy_bytes=n * 4, timing=timing, device=str(device))
+
+
+def roofline_decode_s(weight_bytes: int, bandwidth: Bandwidth) -> float:
+    """Least possible time of one decode step at small batch: every weight is read once per step."""
+    return weight_bytes / bandwidth.bytes_per_s

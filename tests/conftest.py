@@ -1,0 +1,40 @@
+"""Shared fixtures: an isolated model cache per test session, and skipping of `gpu` tests without CUDA."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["GPUGUIDE_ROOT"] = str(ROOT)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Presets are built into a fresh cache, so the build path itself is tested every run."""
+    path = tmp_path_factory.mktemp("gpuguide-cache")
+    os.environ["GPUGUIDE_CACHE"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(model_cache: Path):
+    from gpuguide_utils import load_model, load_tokenizer
+
+    return load_model("tiny-llama", dtype="float32"), load_tokenizer("tiny-llama")

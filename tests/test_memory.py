@@ -1,0 +1,44 @@
+import pytest
+import torch
+
+from gpuguide_utils.memory import MemoryTracker, format_bytes, model_footprint, parameter_count
+
+
+def test_format_bytes():
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(1536) == "1.50 KiB"
+    assert format_bytes(3 * 2**30) == "3.00 GiB"
+    assert format_bytes(None) == "n/a"
+
+
+def test_cpu_tracker_measures_a_known_allocation_within_10_percent():
+    size = 256 * 2**20
+    with MemoryTracker("cpu") as mem:
+        block = torch.ones(size // 4, dtype=torch.float32)  # touched pages: really resident
+        del block
+    report = mem.report
+    assert report.method.startswith("CPU peak RSS")
+    assert abs(report.increase_bytes - size) / size < 0.10, str(report)
+
+
+def test_footprint_is_parameters_times_bytes(tiny_llama):
+    model, _ = tiny_llama
+    n = parameter_count(model)
+    # Buffers (rotary tables) add a little; parameters dominate.
+    assert n * 4 <= model_footprint(model) <= n * 4 * 1.01
+    half = model.to(torch.float16)
+    try:
+        assert n * 2 <= model_footprint(half) <= n * 2 * 1.01
+    finally:
+        model.to(torch.float32)
+
+
+@pytest.mark.gpu
+def test_cuda_peak_equals_max_memory_allocated():
+    with MemoryTracker("cuda") as mem:
+        x = torch.ones(64 * 2**20, device="cuda")
+        y = x * 2
+        del x, y
+    assert mem.report.peak_bytes == torch.cuda.max_memory_allocated()
+    assert mem.report.peak_reserved_bytes >= mem.report.peak_bytes
+    assert mem.report.increase_bytes >= 2 * 64 * 2**20 * 4

@@ -1,0 +1,106 @@
+import json
+import math
+
+import pytest
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+from gpuguide_utils import models
+from gpuguide_utils.models import PRESETS, load_model, load_tokenizer, make_inputs, resolve
+
+TINY = [name for name, p in PRESETS.items() if p.tiny]
+
+
+def test_preset_names_cover_the_guide():
+    for name in ["tiny-llama", "tiny-falcon", "tiny-opt", "tiny-bloom", "tiny-bert", "tiny-distilbert-classifier",
+                 "llama-2-7b", "falcon-7b", "opt-350m", "bloom-560m", "distilbert-base-classifier"]:
+        assert name in PRESETS
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_tiny_preset_loads_through_from_pretrained_with_its_tokenizer(name):
+    path = models.build_preset(name)
+    assert (path / "model.safetensors").exists() and not list(path.glob("*.bin"))
+    model = load_model(name, dtype="float32")
+    tokenizer = load_tokenizer(name)
+    enc = tokenizer(["a short sentence", "a somewhat longer second sentence"], return_tensors="pt", padding=True)
+    assert tokenizer.decode(tokenizer("GPU 内存 ذاكرة", add_special_tokens=False)["input_ids"]) == "GPU 内存 ذاكرة"
+    with torch.inference_mode():
+        out = model(**enc)
+    assert torch.isfinite(out.logits).all()
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("llama-2-7b", 6.74e9), ("falcon-7b", 6.92e9), ("opt-350m", 331e6), ("bloom-560m", 559e6),
+    ("distilbert-base-classifier", 67.0e6),
+])
+def test_real_size_shapes_have_the_real_parameter_counts(name, expected):
+    preset = PRESETS[name]
+    config = models._config_for(preset, vocab_size=4096)
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        model = models._auto_class(preset.task).from_config(config)
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - expected) / expected < 0.01, n
+
+
+def test_weights_are_normal_with_the_configs_initializer_range():
+    model = load_model("tiny-llama", dtype="float32")
+    w = model.model.layers[0].mlp.up_proj.weight.detach().flatten().double()
+    std = w.std().item()
+    kurtosis = (((w - w.mean()) / w.std()) ** 4).mean().item()
+    assert math.isclose(std, model.config.initializer_range, rel_tol=0.05)
+    assert abs(kurtosis - 3.0) < 0.3, "a normal distribution has kurtosis 3 (uniform: 1.8)"
+
+
+def test_one_loader_for_preset_local_dir_and_hub_id(tmp_path):
+    assert resolve("tiny-llama").kind == "preset"
+    local = tmp_path / "ckpt"
+    load_model("tiny-opt").save_pretrained(local)
+    load_tokenizer("tiny-opt").save_pretrained(local)
+    assert resolve(str(local)).kind == "local"
+    assert load_model(str(local), dtype="float16").dtype == torch.float16
+    hub = resolve("meta-llama/Llama-2-7b-hf")
+    assert hub.kind == "hub" and hub.path == "meta-llama/Llama-2-7b-hf"
+
+
+def test_unknown_model_id_lists_presets(tmp_path):
+    with pytest.raises(ValueError, match="presets: tiny-llama"):
+        resolve("tiny-lama")
+    with pytest.raises(ValueError, match="not a preset"):
+        resolve(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="without config.json"):
+        resolve(str(tmp_path / "empty"))
+
+
+def test_loader_options_take_the_real_path():
+    model = load_model("tiny-llama", dtype="bfloat16", attn_implementation="eager")
+    assert model.dtype == torch.bfloat16 and model.config._attn_implementation == "eager"
+    model.set_attn_implementation("sdpa")
+    assert model.config._attn_implementation == "sdpa"
+
+
+def test_bitsandbytes_quantization_config_loads_on_this_device():
+    from transformers import BitsAndBytesConfig
+
+    model = load_model("tiny-llama", dtype="float32", quantization_config=BitsAndBytesConfig(load_in_8bit=True))
+    assert model.model.layers[0].mlp.up_proj.weight.dtype == torch.int8
+
+
+def test_classifier_preset_task_is_detected():
+    model = load_model("tiny-distilbert-classifier")
+    assert type(model).__name__ == "DistilBertForSequenceClassification"
+    assert models.task_of(str(models.build_preset("tiny-bert"))) == "sequence-classification"
+
+
+def test_make_inputs_is_deterministic():
+    tok = load_tokenizer("tiny-llama")
+    a, b = make_inputs(tok, 3, 20), make_inputs(tok, 3, 20)
+    assert a["input_ids"].shape == (3, 20) and torch.equal(a["input_ids"], b["input_ids"])
+
+
+def test_changed_preset_definition_gets_a_new_cache_dir(monkeypatch):
+    before = models.preset_dir("tiny-llama")
+    changed = models.Preset(**{**PRESETS["tiny-llama"].__dict__, "config": {**PRESETS["tiny-llama"].config, "num_hidden_layers": 2}})
+    monkeypatch.setitem(PRESETS, "tiny-llama", changed)
+    assert models.preset_dir("tiny-llama") != before

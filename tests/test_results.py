@@ -1,0 +1,69 @@
+import json
+
+import pytest
+import torch
+
+from gpuguide_utils.results import Results, Table, is_out_of_memory
+from gpuguide_utils.timing import Timing
+
+
+def timing(ms: float) -> Timing:
+    return Timing.from_samples([ms / 1e3] * 3, "perf_counter")
+
+
+def test_rows_are_saved_after_every_record(tmp_path):
+    path = tmp_path / "r.json"
+    results = Results("nb", path, device="CPU: test")
+    with results.case("attention", "eager", baseline="eager", seq_len=128) as case:
+        case.record(timing(10.0), note="x")
+    data = json.loads(path.read_text())
+    assert data["device"] == "CPU: test"
+    assert data["rows"][0]["metrics"]["latency_s"] == pytest.approx(0.010)
+    assert data["rows"][0]["baseline"] == "eager"
+
+
+def test_oom_is_recorded_and_the_notebook_goes_on(tmp_path):
+    results = Results("nb", tmp_path / "r.json")
+    with results.case("attention", "eager", seq_len=65536):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 64.00 GiB")
+    with results.case("attention", "sdpa", seq_len=65536) as case:
+        case.record(timing(5.0))
+    statuses = [(r["variant"], r["status"]) for r in results.rows]
+    assert statuses == [("eager", "oom"), ("sdpa", "ok")]
+    assert "out of memory" in results.rows[0]["reason"]
+
+
+def test_other_errors_are_recorded_as_failed_and_raised(tmp_path):
+    results = Results("nb", tmp_path / "r.json")
+    with pytest.raises(ZeroDivisionError):
+        with results.case("g", "v"):
+            1 / 0
+    assert results.rows[0]["status"] == "failed"
+
+
+def test_cpu_allocation_failure_counts_as_oom():
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
+
+
+def test_table_speedup_matches_params_and_skips():
+    results = Results("nb")
+    for variant, ms in [("eager", 10.0), ("sdpa", 4.0)]:
+        for seq in (128, 256):
+            with results.case("attn", variant, baseline="eager", seq_len=seq) as case:
+                case.record(timing(ms * seq / 128))
+    results.skip("attn", "flash_attention_2", "no CUDA device", seq_len=128)
+    table = results.table("attn")
+    speedups = [d["speedup"] for d in table.data]
+    assert speedups[:4] == [pytest.approx(1.0), pytest.approx(1.0), pytest.approx(2.5), pytest.approx(2.5)]
+    assert speedups[4] is None and "no CUDA device" in table.rows[4][-1]
+    assert "speed-up vs eager" in table.to_markdown()
+
+
+def test_ratio_for_non_time_metrics():
+    results = Results("nb")
+    results.add("footprint", "float32", baseline="float32", footprint_bytes=400)
+    results.add("footprint", "float16", baseline="float32", footprint_bytes=200)
+    table = results.table("footprint", metric="footprint_bytes")
+    assert [d["speedup"] for d in table.data] == [1.0, 0.5]
+    assert "ratio vs float32" in table.columns
