@@ -1,0 +1,1 @@
+"""The notebook suite: translations, checks, the papermill runner and the report."""

@@ -1,0 +1,175 @@
+"""`suite run`: execute notebooks x languages on a profile, go on past failures, then summarize."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..env import Environment, capability, describe
+from .notebooks import LANGUAGES, Notebook, write_atomic
+from .profiles import Profile
+
+#: Environments a notebook may declare in metadata.gpuguide.environment, and the virtual environment for each.
+ENVIRONMENTS = {"main": ".venv"}
+
+
+@dataclass
+class Job:
+    notebook: Notebook
+    lang: str
+    profile: Profile
+    out: Path
+    parameters: dict[str, Any]
+    timeout_s: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.lang}/{self.notebook.name}"
+
+    @property
+    def executed(self) -> Path:
+        return self.out / "executed" / self.lang / f"{self.notebook.name}.ipynb"
+
+    @property
+    def results(self) -> Path:
+        return self.out / "results" / self.lang / f"{self.notebook.name}.json"
+
+    @property
+    def status_file(self) -> Path:
+        return self.out / "status" / self.lang / f"{self.notebook.name}.json"
+
+
+@dataclass
+class Outcome:
+    notebook: str
+    lang: str
+    status: str  # ok, skipped, failed
+    reason: str = ""
+    failing_cell: int | None = None  # index in the executed notebook
+    failing_cell_id: str | None = None
+    seconds: float | None = None
+    executed: str = ""
+    results: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """['batch_size=4', 'model_id=org/name'] -> {'batch_size': 4, 'model_id': 'org/name'} (Python literals or text)."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"-p {pair!r} is not name=value")
+        name, raw = pair.split("=", 1)
+        try:
+            out[name.strip()] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[name.strip()] = raw
+    return out
+
+
+def python_for(environment: str, root: Path) -> Path | None:
+    """Interpreter of a declared environment; the main one is whatever runs the suite."""
+    if environment == "main":
+        return Path(sys.executable)
+    venv = ENVIRONMENTS.get(environment)
+    candidate = root / venv / "bin" / "python" if venv else None
+    return candidate if candidate and candidate.exists() else None
+
+
+def skip_reason(job: Job, env: Environment) -> str | None:
+    """Why this notebook cannot run here at all (its whole-notebook requirements), or None."""
+    meta = job.notebook.meta
+    environment = meta.get("environment", "main")
+    if environment not in ENVIRONMENTS:
+        return f"unknown environment {environment!r} in metadata (known: {', '.join(ENVIRONMENTS)})"
+    if python_for(environment, job.notebook.root) is None:
+        return f"environment {environment!r} is not set up ({ENVIRONMENTS[environment]} missing)"
+    for name in meta.get("requires", []):
+        cap = capability(name, env)
+        if not cap.available:
+            return f"needs {cap.name}: {cap.reason}"
+    return None
+
+
+def run_job(job: Job, env: Environment) -> Outcome:
+    base = dict(notebook=job.notebook.name, lang=job.lang, parameters=job.parameters)
+    reason = skip_reason(job, env)
+    if reason:
+        return Outcome(status="skipped", reason=reason, **base)
+    python = python_for(job.notebook.meta.get("environment", "main"), job.notebook.root)
+    job.status_file.unlink(missing_ok=True)
+    cmd = [str(python), "-m", "gpuguide_utils.suite.execute", "--input", str(job.notebook.path(job.lang)),
+           "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
+           "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s)]
+    child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, env=child_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        log, _ = proc.communicate(timeout=job.timeout_s + 60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return Outcome(status="failed", reason=f"timed out after {job.timeout_s} s", **base)
+    if not job.status_file.exists():
+        tail = log.decode(errors="replace").strip().splitlines()[-5:]
+        return Outcome(status="failed", reason="executor crashed: " + " | ".join(tail), **base)
+    status = json.loads(job.status_file.read_text(encoding="utf-8"))
+    return Outcome(status=status["status"], reason=status.get("reason", ""), failing_cell=status.get("failing_cell"),
+                   failing_cell_id=status.get("failing_cell_id"), seconds=status.get("seconds"), executed=str(job.executed), results=str(job.results), **base)
+
+
+def plan(notebooks: list[Notebook], langs: list[str], profile: Profile, out: Path, overrides: dict[str, Any],
+         timeout_s: int | None) -> list[Job]:
+    jobs = []
+    for notebook in notebooks:
+        params = dict(notebook.meta.get("profiles", {}).get(profile.name, {}))
+        params.update(overrides)
+        for lang in langs:
+            jobs.append(Job(notebook, lang, profile, out, params, timeout_s or profile.timeout_s))
+    return jobs
+
+
+def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None = None,
+            on_done=None) -> list[Outcome]:
+    """Run every job (in parallel when asked); one failing notebook never stops the others."""
+    env = env or describe()
+    # Build model presets once, up front, so parallel notebooks do not all build the same one.
+    _prebuild_presets(jobs)
+
+    def one(job: Job) -> Outcome:
+        outcome = run_job(job, env)
+        if on_done:
+            on_done(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs_in_parallel)) as pool:
+        return list(pool.map(one, jobs))
+
+
+def _prebuild_presets(jobs: list[Job]) -> None:
+    from ..models import PRESETS, build_preset
+
+    for name in sorted({j.parameters.get("model_id") for j in jobs} & set(PRESETS)):
+        build_preset(name)
+
+
+def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment) -> Path:
+    path = out / "summary.json"
+    write_atomic(path, json.dumps({"profile": profile.name, "environment": env.to_dict(),
+                                   "outcomes": [asdict(o) for o in outcomes]}, indent=1, ensure_ascii=False))
+    return path
+
+
+def select_langs(value: str) -> list[str]:
+    langs = list(LANGUAGES) if value in ("all", "") else [v.strip() for v in value.split(",")]
+    bad = [lang for lang in langs if lang not in LANGUAGES]
+    if bad:
+        raise ValueError(f"--lang {','.join(bad)} is not valid; choose from: all, {', '.join(LANGUAGES)}")
+    return langs

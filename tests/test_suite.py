@@ -1,0 +1,186 @@
+"""The one-source rule, the i18n check, the runner's bookkeeping and the single place versions live."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import polib
+import pytest
+import yaml
+
+from gpuguide_utils.suite import check, i18n
+from gpuguide_utils.suite.execute import executed_problems
+from gpuguide_utils.suite.notebooks import TRANSLATED, Notebook, discover, dumps
+from gpuguide_utils.suite.runner import parse_overrides, select_langs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A copy of notebooks/ to break things in."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    return tmp_path
+
+
+def test_the_repository_passes_its_own_check():
+    assert [str(p) for p in check.all_problems(ROOT)] == []
+
+
+def test_code_cells_are_byte_identical_in_every_language():
+    for notebook in discover(ROOT):
+        english = [c.source for c in notebook.read("en").cells if c.cell_type == "code"]
+        for lang in TRANSLATED:
+            assert [c.source for c in notebook.read(lang).cells if c.cell_type == "code"] == english
+
+
+def test_every_markdown_cell_is_translated_and_arabic_is_rtl():
+    for notebook in discover(ROOT):
+        english = notebook.read("en")
+        for lang in TRANSLATED:
+            translated = notebook.read(lang)
+            for en_cell, cell in zip(english.cells, translated.cells):
+                if en_cell.cell_type == "markdown":
+                    assert cell.source != en_cell.source, f"{lang}/{notebook.name} cell {cell.id} is still English"
+                    assert cell.source.startswith('<div dir="rtl"') == (lang == "ar")
+
+
+def test_arabic_keeps_code_identifiers_in_latin_script():
+    for notebook in discover(ROOT):
+        for en_cell, ar_cell in zip(notebook.read("en").cells, notebook.read("ar").cells):
+            if en_cell.cell_type == "markdown":
+                for span in re.findall(r"`[^`]+`", en_cell.source):
+                    assert span in ar_cell.source, f"{notebook.name} cell {en_cell.id}: {span} missing in Arabic"
+
+
+def test_changed_english_cell_makes_its_translation_fuzzy_then_check_fails(repo):
+    notebook = Notebook("00_measuring", repo)
+    nb = notebook.read("en")
+    nb.cells[0].source += "\n\nA new sentence."
+    notebook.path("en").write_text(dumps(nb), encoding="utf-8")
+    assert any("stale" in p.message for p in i18n.catalog_problems(notebook, "ja"))
+    po, counts = i18n.update_catalog(notebook, "ja")
+    i18n.save_catalog(po, notebook, "ja")
+    assert counts["fuzzy"] == 1
+    entry = next(e for e in polib.pofile(str(notebook.catalog("ja"))) if e.msgctxt == nb.cells[0].id)
+    assert "fuzzy" in entry.flags and entry.previous_msgid and entry.msgstr
+    problems = [p.message for p in i18n.catalog_problems(notebook, "ja")]
+    assert any("fuzzy" in m for m in problems) and any("out of date" in m for m in problems)
+    # gettext semantics: a fuzzy translation is not used; the generated notebook falls back to English.
+    i18n.build(notebook, "ja")
+    assert notebook.read("ja").cells[0].source == nb.cells[0].source
+
+
+def test_new_cell_is_missing_and_removed_cell_becomes_obsolete(repo):
+    notebook = Notebook("00_measuring", repo)
+    nb = notebook.read("en")
+    removed = nb.cells.pop(1)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("## A brand-new section", id="brand-new"))
+    notebook.path("en").write_text(dumps(nb), encoding="utf-8")
+    po, counts = i18n.update_catalog(notebook, "zh")
+    assert counts == {"new": 1, "fuzzy": 0, "obsolete": 1}
+    assert [e.msgctxt for e in po if e.obsolete] == [removed.id]
+    i18n.save_catalog(po, notebook, "zh")
+    assert any("brand-new: not translated" in p.message for p in i18n.catalog_problems(notebook, "zh"))
+
+
+def test_check_fails_on_outputs_and_hand_edited_generated_notebooks(repo):
+    notebook = Notebook("00_measuring", repo)
+    nb = notebook.read("ar")
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi")]
+    code.execution_count = 1
+    notebook.path("ar").write_text(dumps(nb), encoding="utf-8")
+    messages = [str(p) for p in check.all_problems(repo)]
+    assert any("ar/00_measuring.ipynb: has outputs" in m for m in messages)
+    assert any("ar/00_measuring.ipynb: out of date" in m for m in messages)
+
+
+def test_check_requires_tutorial_metadata_and_a_parameters_cell(repo):
+    notebook = Notebook("00_measuring", repo)
+    nb = notebook.read("en")
+    del nb.metadata["gpuguide"]["duration_minutes"]
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    notebook.path("en").write_text(dumps(nb), encoding="utf-8")
+    messages = [p.message for p in check.source_problems(notebook)]
+    assert "metadata.gpuguide.duration_minutes is missing" in messages
+    assert any("tagged 'parameters'" in m for m in messages)
+
+
+def test_a_notebook_that_passed_without_running_its_cells_fails(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("y = 2")])
+    nb.cells[0].execution_count = 1
+    path = tmp_path / "out.ipynb"
+    path.write_text(dumps(nb))
+    assert "without executing 1 of 2 code cells" in executed_problems(path, tmp_path / "r.json")
+    nb.cells[1].execution_count = 2
+    path.write_text(dumps(nb))
+    assert "wrote no results" in executed_problems(path, tmp_path / "r.json")
+    (tmp_path / "r.json").write_text(json.dumps({"rows": [{"group": "g"}]}))
+    assert executed_problems(path, tmp_path / "r.json") is None
+
+
+def test_runner_arguments():
+    assert parse_overrides(["batch_size=4", "model_id=org/name", "dtype='float16'"]) == {
+        "batch_size": 4, "model_id": "org/name", "dtype": "float16"}
+    with pytest.raises(ValueError, match="name=value"):
+        parse_overrides(["oops"])
+    assert select_langs("all") == ["en", "ar", "ja", "zh"]
+    with pytest.raises(ValueError, match="--lang fr is not valid"):
+        select_langs("en,fr")
+
+
+def test_profiles_auto_and_refusal():
+    from tests.test_env import fake_env
+    from gpuguide_utils.suite.profiles import pick
+
+    assert pick("auto", fake_env(device_type="cpu", compute_capability=None)).name == "cpu"
+    assert pick("auto", fake_env()).name == "gpu-small"
+    assert pick("auto", fake_env(total_memory_bytes=80 * 10**9)).name == "gpu-full"
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        pick("gpu-small", fake_env(device_type="cpu", compute_capability=None))
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            name, operator, _version = re.split(r"([=<>~!]=?)", line, maxsplit=1)
+            pins[name.strip().lower()] = operator
+    return pins
+
+
+def test_conda_environment_uses_the_same_requirement_files():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    referenced = {line.split(maxsplit=1)[1] for line in pip_section if line.startswith("-r ")}
+    assert referenced == {"requirements/torch.txt", "requirements/main.txt", "requirements/test.txt"}
+    # Nothing pinned twice: conda's own list names no package that the requirement files pin.
+    pinned = set()
+    for name in referenced:
+        pinned |= set(_pins(ROOT / name))
+    conda_names = {re.split(r"[=<>]", d)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
+    assert not (conda_names & pinned), conda_names & pinned
+    assert all(line.startswith(("-r ", "-e ")) for line in pip_section)
+
+
+def test_main_requirements_are_pinned_and_safe():
+    pins = _pins(ROOT / "requirements" / "main.txt")
+    assert all(spec == "==" for spec in pins.values()), pins
+    text = (ROOT / "requirements" / "main.txt").read_text()
+    assert re.search(r"^transformers==5\.", text, re.M)
+    bnb = re.search(r"^bitsandbytes==(\d+)\.(\d+)", text, re.M)
+    assert (int(bnb[1]), int(bnb[2])) >= (0, 48)
+    assert "flash-attn" not in text, "flash-attn is optional (requirements/flash.txt), never required"
+
+
+def test_pyproject_reads_versions_from_the_requirement_files():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    files = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    assert files == ["requirements/torch.txt", "requirements/main.txt"]
