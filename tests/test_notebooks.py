@@ -1,0 +1,65 @@
+"""Execute every notebook in every language on the cpu profile, through the same runner `make run` uses."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gpuguide_utils.suite.notebooks import LANGUAGES, discover
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build"
+NOTEBOOKS = [n.name for n in discover(ROOT)]
+
+
+@pytest.fixture(scope="module")
+def suite_run() -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(OUT)],
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=3000,
+    )
+    print(result.stdout[-4000:], result.stderr[-4000:])
+    summary = json.loads((OUT / "summary.json").read_text())
+    return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {"_stdout": result.stdout, "_rc": result.returncode}
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_on_cpu(suite_run, name, lang):
+    outcome = suite_run[(lang, name)]
+    assert outcome["status"] in ("ok", "skipped"), f"{lang}/{name}: {outcome['reason']} (cell {outcome['failing_cell']})"
+    if outcome["status"] == "ok":
+        rows = json.loads(Path(outcome["results"]).read_text())["rows"]
+        assert rows and all(r["status"] in ("ok", "skipped", "oom") for r in rows)
+
+
+@pytest.mark.notebooks
+def test_run_prints_the_summary_and_writes_the_report(suite_run):
+    assert suite_run["_rc"] == 0
+    assert "ok, 0 skipped, 0 failed" in suite_run["_stdout"] or " 0 failed" in suite_run["_stdout"]
+    report = (OUT / "report.md").read_text()
+    assert "| 00_measuring | ar |" in report and "## Charts" in report
+    assert list((OUT / "charts").glob("*.png"))
+
+
+@pytest.mark.notebooks
+def test_bad_parameter_fails_in_the_first_cells_with_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--lang", "en", "--only", "00_",
+         "-p", "dtype=float8", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 1
+    outcome = json.loads((tmp_path / "summary.json").read_text())["outcomes"][0]
+    assert outcome["status"] == "failed"
+    assert "ParameterError: dtype='float8' is not supported; choose one of" in outcome["reason"]
+    nb = nbformat.read(tmp_path / "executed" / "en" / "00_measuring.ipynb", 4)
+    cell = nb.cells[outcome["failing_cell"]]
+    assert cell.id == outcome["failing_cell_id"] == "check-parameters"
+    error = next(o for o in cell.outputs if o.output_type == "error")
+    assert len(error.traceback) == 1, "one clear message, no deep traceback"
