@@ -1,0 +1,52 @@
+# gpuguide: `make run` executes every notebook in every language; `make test` checks and tests everything.
+# Both set up .venv from nothing (Python >= 3.10, pip and make are all they need).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch comes first and on its own: a plain range would let pip pull a newest CUDA build. On PyPI's Linux wheels
+# torch==2.13.0 is the CUDA build; where a local CPU wheel is configured, pip takes that. Override as you need,
+# e.g. make TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128".
+TORCH_SPEC ?= torch==2.13.0
+PROFILE ?= auto
+JOBS ?= 1
+RUN_ARGS ?=
+# Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
+
+REQS := requirements/torch.txt requirements/main.txt requirements/test.txt pyproject.toml
+
+.PHONY: run test venv check build update strip clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(REQS)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
+	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/main.txt -r requirements/test.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+run: venv
+	$(PY) -m gpuguide_utils.suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
+
+test: venv
+	$(PY) -m gpuguide_utils.suite check
+	$(PY) -m pytest
+
+check: venv
+	$(PY) -m gpuguide_utils.suite check
+
+# After editing notebooks/en: sync the catalogs (changed cells turn fuzzy), translate, then regenerate.
+update: venv
+	$(PY) -m gpuguide_utils.suite update
+
+build: venv
+	$(PY) -m gpuguide_utils.suite build
+
+strip: venv
+	$(PY) -m gpuguide_utils.suite strip
+
+clean:
+	rm -rf build .pytest_cache
