@@ -130,10 +130,15 @@ def time_unsynchronized(fn: Callable[[], Any], repeats: int = 10) -> Timing:
 
 @dataclass(frozen=True)
 class GenerationTiming:
-    """Prefill (time to first token) and decode measured separately; decode = full generate minus prefill."""
+    """Prefill (time to first token) and decode measured separately; decode = full generate minus prefill.
+
+    The two generate() calls are interleaved and the difference taken per pair, so drift in machine speed
+    (other processes, clock changes) hits both sides of the subtraction alike.
+    """
 
     time_to_first_token: Timing
     full_generate: Timing
+    decode: Timing  # per pair: full generate - time to first token
     batch_size: int
     prompt_tokens: int
     new_tokens: int
@@ -141,7 +146,12 @@ class GenerationTiming:
     @property
     def decode_s(self) -> float:
         """Median time of the new_tokens - 1 decode steps that follow the first token."""
-        return max(self.full_generate.median_s - self.time_to_first_token.median_s, 0.0)
+        return self.decode.median_s
+
+    @property
+    def resolved(self) -> bool:
+        """False when noise swamped the difference (decode measured as <= 0): use more tokens or repeats."""
+        return self.decode_s > 0
 
     @property
     def decode_s_per_token(self) -> float:
@@ -149,9 +159,9 @@ class GenerationTiming:
         return self.decode_s / max(self.new_tokens - 1, 1)
 
     @property
-    def decode_tokens_per_s(self) -> float:
-        """Tokens produced per second during decode, over the whole batch."""
-        return self.batch_size / self.decode_s_per_token if self.decode_s_per_token > 0 else float("inf")
+    def decode_tokens_per_s(self) -> float | None:
+        """Tokens produced per second during decode, over the whole batch (None when not resolved)."""
+        return self.batch_size / self.decode_s_per_token if self.resolved else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +170,7 @@ class GenerationTiming:
             "generate_s": self.full_generate.median_s,
             "generate_iqr_s": self.full_generate.iqr_s,
             "decode_s_per_token": self.decode_s_per_token,
+            "decode_iqr_s": self.decode.iqr_s,
             "decode_tokens_per_s": self.decode_tokens_per_s,
             "batch_size": self.batch_size,
             "prompt_tokens": self.prompt_tokens,
@@ -168,12 +179,13 @@ class GenerationTiming:
         }
 
     def __str__(self) -> str:
-        return (
-            f"time to first token {format_seconds(self.time_to_first_token.median_s)} "
-            f"(IQR {format_seconds(self.time_to_first_token.iqr_s)}); "
-            f"decode {format_seconds(self.decode_s_per_token)}/step = {self.decode_tokens_per_s:.1f} tokens/s "
-            f"(batch {self.batch_size}, {self.new_tokens} new tokens, n={self.full_generate.n})"
-        )
+        head = (f"time to first token {format_seconds(self.time_to_first_token.median_s)} "
+                f"(IQR {format_seconds(self.time_to_first_token.iqr_s)}); ")
+        tail = f"(batch {self.batch_size}, {self.new_tokens} new tokens, n={self.full_generate.n})"
+        if not self.resolved:
+            return head + "decode not resolved: noise exceeded the decode time, use more new_tokens or repeats " + tail
+        return (head + f"decode {format_seconds(self.decode_s_per_token)}/step = {self.decode_tokens_per_s:.1f} tokens/s "
+                + tail)
 
 
 def time_generation(
@@ -198,11 +210,22 @@ def time_generation(
     def generate(n: int) -> Callable[[], Any]:
         return lambda: model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, **kwargs)
 
+    first_fn, full_fn = generate(1), generate(new_tokens)
+    firsts, fulls = [], []
     with torch.inference_mode():
-        first = benchmark(generate(1), device=device, warmup=warmup, repeats=repeats)
-        full = benchmark(generate(new_tokens), device=device, warmup=warmup, repeats=repeats)
+        for _ in range(warmup):
+            first_fn(), full_fn()
+        for _ in range(repeats):
+            firsts.append(benchmark(first_fn, device=device, warmup=0, repeats=1).median_s)
+            fulls.append(benchmark(full_fn, device=device, warmup=0, repeats=1).median_s)
+    method = "CUDA events" if device.type == "cuda" else "perf_counter"
     batch, prompt = inputs["input_ids"].shape
-    return GenerationTiming(first, full, batch_size=batch, prompt_tokens=prompt, new_tokens=new_tokens)
+    return GenerationTiming(
+        Timing.from_samples(firsts, method),
+        Timing.from_samples(fulls, method),
+        Timing.from_samples([b - a for a, b in zip(firsts, fulls)], method + ", paired difference"),
+        batch_size=batch, prompt_tokens=prompt, new_tokens=new_tokens,
+    )
 
 
 @dataclass(frozen=True)

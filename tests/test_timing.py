@@ -68,3 +68,12 @@ def test_cuda_benchmark_uses_events():
     a = torch.randn(2048, 2048, device="cuda")
     t = benchmark(lambda: a @ a, device="cuda", repeats=5)
     assert t.method == "CUDA events" and t.median_s > 0
+
+
+def test_unresolved_decode_is_reported_not_divided_by_zero():
+    from gpuguide_utils.timing import GenerationTiming
+
+    t = lambda *xs: Timing.from_samples(list(xs), "perf_counter")  # noqa: E731
+    gen = GenerationTiming(t(0.5, 0.5), t(0.4, 0.45), t(-0.1, -0.05), batch_size=1, prompt_tokens=8, new_tokens=4)
+    assert not gen.resolved and gen.decode_tokens_per_s is None
+    assert "not resolved" in str(gen)

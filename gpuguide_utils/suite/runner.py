@@ -29,6 +29,7 @@ class Job:
     out: Path
     parameters: dict[str, Any]
     timeout_s: int
+    cpu_threads: int | None = None  # set when notebooks run in parallel
 
     @property
     def key(self) -> str:
@@ -110,6 +111,8 @@ def run_job(job: Job, env: Environment) -> Outcome:
            "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
            "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s)]
     child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
+    if job.cpu_threads:  # parallel notebooks share the cores instead of each oversubscribing all of them
+        child_env.update(OMP_NUM_THREADS=str(job.cpu_threads), MKL_NUM_THREADS=str(job.cpu_threads))
     proc = subprocess.Popen(cmd, env=child_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         log, _ = proc.communicate(timeout=job.timeout_s + 60)
@@ -149,6 +152,10 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
             on_done(outcome)
         return outcome
 
+    if jobs_in_parallel > 1:
+        threads = max(1, (os.cpu_count() or 1) // jobs_in_parallel)
+        for job in jobs:
+            job.cpu_threads = threads
     with ThreadPoolExecutor(max_workers=max(1, jobs_in_parallel)) as pool:
         return list(pool.map(one, jobs))
 
