@@ -167,6 +167,10 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
 
 
 _METRIC_FORMATS = {  # first matching suffix wins: rates before durations
+    "_bytes_per_s": lambda v: f"{v / 1e9:.1f} GB/s",
+    "tokens_per_s": lambda v: f"{v:.1f} tokens/s",
+    "_s_per_token": lambda v: f"{v * 1e3:.3g} ms/token",
+    "fraction_of_bound": lambda v: f"{v:.0%}",
     "_per_s": lambda v: f"{v:.4g}/s",
     "_s": lambda v: f"{v * 1e3:.3g} ms",
     "_bytes": format_bytes,

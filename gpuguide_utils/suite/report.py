@@ -27,10 +27,22 @@ def _status_cell(o: Outcome) -> str:
     return f"skipped: {o.reason}" if o.status == "skipped" else "ok"
 
 
+#: Metrics worth a glance in the suite table besides latency and peak memory: name -> label, in display order.
+_OTHER_METRICS = {"ttft_s": "TTFT", "decode_tokens_per_s": "decode", "footprint_bytes": "footprint",
+                  "expected_bytes": "expected", "bandwidth_bytes_per_s": "bandwidth", "bound_s_per_token": "bound",
+                  "decode_s_per_token": "decode", "fraction_of_bound": "of bound"}
+
+
+def _other_metrics(metrics: dict[str, Any], limit: int = 3) -> str:
+    shown = [f"{label} {format_metric(name, metrics[name])}" for name, label in _OTHER_METRICS.items()
+             if metrics.get(name) is not None]
+    return "; ".join(shown[:limit])
+
+
 def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, str], list[dict]]]:
     """Table lines for every measured row, and the rows grouped by (notebook, group) for charts."""
-    lines = ["| notebook | lang | device | group | variant | params | latency | peak memory | speed-up | status |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| notebook | lang | device | group | variant | params | latency | peak memory | speed-up | other measurements | status |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     by_group: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for o in outcomes:
         device, rows = _load_rows(o)
@@ -46,7 +58,8 @@ def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, s
                 status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
                 lines.append(f"| {o.notebook} | {o.lang} | {device} | {group} | {r['variant']} | {params} | "
                              f"{format_metric('latency_s', r['metrics'].get('latency_s'))} | "
-                             f"{format_metric('peak_memory_bytes', r['metrics'].get('peak_memory_bytes'))} | {speed} | {status} |")
+                             f"{format_metric('peak_memory_bytes', r['metrics'].get('peak_memory_bytes'))} | {speed} | "
+                             f"{_other_metrics(r['metrics'])} | {status} |")
                 by_group[(o.notebook, group)].append(dict(r, lang=o.lang, device=device))
     return lines, by_group
 
