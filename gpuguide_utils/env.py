@@ -214,7 +214,7 @@ def _check(env: Environment, name: str) -> tuple[bool, str]:
         return True, f"torch {env.versions.get('torch')} has torch.nn.functional.scaled_dot_product_attention"
     if name == "sdpa_flash_backend":
         if not cuda:
-            return False, "no CUDA device (the flash backend is CUDA-only)"
+            return True, "PyTorch's own CPU flash-attention kernel (any float dtype; not the CUDA FlashAttention-2 kernel)"
         if sm < (8, 0):
             return False, f"the SDPA flash backend needs sm80+, this GPU is {env.sm}"
         return True, f"{env.sm}, fp16/bf16 inputs only"

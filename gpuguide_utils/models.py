@@ -45,23 +45,23 @@ class Preset:
 
 
 _TOKENIZER_VERSION = 1
-_TINY = dict(hidden=256, layers=4, heads=8, ffn=688, vocab=1024)
+_TINY_VOCAB = 1024  # tokenizer (and so model) vocabulary of the tiny presets
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
         # Tiny shapes: a few MB, fast on two CPU cores; same architecture code as the real models.
-        Preset("tiny-llama", "llama", "causal-lm", dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4,
+        Preset("tiny-llama", "llama", "causal-lm", dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4,
                num_attention_heads=8, num_key_value_heads=8, max_position_embeddings=4096), "Llama-shaped, 4 layers, d=256"),
         Preset("tiny-falcon", "falcon", "causal-lm", dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=8,
                multi_query=True, parallel_attn=True, new_decoder_architecture=False, bias=False, alibi=False,
                max_position_embeddings=4096), "Falcon-shaped (multi-query attention), 4 layers, d=256"),
-        Preset("tiny-opt", "opt", "causal-lm", dict(hidden_size=256, ffn_dim=688, num_hidden_layers=4, num_attention_heads=8,
+        Preset("tiny-opt", "opt", "causal-lm", dict(hidden_size=256, ffn_dim=768, num_hidden_layers=4, num_attention_heads=8,
                word_embed_proj_dim=256, max_position_embeddings=2048), "OPT-shaped, 4 layers, d=256"),
         Preset("tiny-bloom", "bloom", "causal-lm", dict(hidden_size=256, n_layer=4, n_head=8), "BLOOM-shaped (ALiBi), 4 layers, d=256"),
-        Preset("tiny-bert", "bert", "sequence-classification", dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4,
+        Preset("tiny-bert", "bert", "sequence-classification", dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4,
                num_attention_heads=8, max_position_embeddings=512, num_labels=2), "BERT-shaped classifier, 4 layers, d=256"),
-        Preset("tiny-distilbert-classifier", "distilbert", "sequence-classification", dict(dim=256, hidden_dim=688, n_layers=4,
+        Preset("tiny-distilbert-classifier", "distilbert", "sequence-classification", dict(dim=256, hidden_dim=768, n_layers=4,
                n_heads=8, max_position_embeddings=512, num_labels=2), "DistilBERT-shaped classifier, 4 layers, d=256"),
         # Real-size shapes (random weights): the guide's models, for GPU profiles.
         Preset("llama-2-7b", "llama", "causal-lm", dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008,
@@ -70,6 +70,9 @@ PRESETS: dict[str, Preset] = {
         Preset("falcon-7b", "falcon", "causal-lm", dict(vocab_size=65024, hidden_size=4544, num_hidden_layers=32,
                num_attention_heads=71, multi_query=True, parallel_attn=True, new_decoder_architecture=False, bias=False,
                alibi=False, max_position_embeddings=8192), "Falcon-7B shape (6.9B parameters)", "bfloat16", False),
+        Preset("tinyllama-1.1b", "llama", "causal-lm", dict(vocab_size=32000, hidden_size=2048, intermediate_size=5632,
+               num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=4096,
+               rms_norm_eps=1e-5), "TinyLlama-1.1B shape (1.1B parameters, grouped-query attention)", "bfloat16", False),
         Preset("opt-350m", "opt", "causal-lm", dict(vocab_size=50272, hidden_size=1024, ffn_dim=4096, num_hidden_layers=24,
                num_attention_heads=16, word_embed_proj_dim=512, max_position_embeddings=2048, do_layer_norm_before=False),
                "OPT-350m shape (331M parameters)", "float32", False),
@@ -196,7 +199,7 @@ def build_preset(name: str, *, force: bool = False) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     _quiet_progress_bars()
-    tokenizer = build_tokenizer(preset.family, vocab_size=_TINY["vocab"] if preset.tiny else 4096)
+    tokenizer = build_tokenizer(preset.family, vocab_size=_TINY_VOCAB if preset.tiny else 4096)
     # Tiny models get exactly the tokenizer's vocabulary; real shapes keep their real vocabulary size.
     config = _config_for(preset, vocab_size=len(tokenizer))
     with torch.device("cpu"):
@@ -299,6 +302,9 @@ def load_model(
         **kwargs,
     )
     model.eval()
+    # Remembered so switch_attention can reload a model whose class cannot change attention after loading.
+    model.gpuguide_load_args = dict(model_id=model_id, device=device, dtype=dtype, quantization_config=quantization_config,
+                                    device_map=device_map, task=task, **kwargs)
     return model
 
 
@@ -315,9 +321,34 @@ def load_tokenizer(model_id: str):
 
 def make_inputs(tokenizer, batch_size: int, seq_len: int, device: str | torch.device = "cpu", seed: int = 0):
     """A batch of exactly seq_len tokens per row, cut from the bundled corpus: same input on every run."""
-    ids = tokenizer(corpus_text(), add_special_tokens=False)["input_ids"]
+    ids = tokenizer(corpus_text(), add_special_tokens=False, verbose=False)["input_ids"]
     while len(ids) < seq_len * batch_size + seed:
         ids = ids + ids
     rows = [ids[seed + i * seq_len : seed + (i + 1) * seq_len] for i in range(batch_size)]
     input_ids = torch.tensor(rows, dtype=torch.long, device=device)
     return {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
+
+
+def make_padded_inputs(tokenizer, batch_size: int, seq_len: int, pad_fraction: float,
+                       device: str | torch.device = "cpu"):
+    """A batch padded to seq_len whose rows get shorter evenly, so about `pad_fraction` of all positions are padding.
+
+    Rows are cut from the bundled corpus; padding goes on the tokenizer's padding side (left for decoders).
+    Returns the inputs and the padding fraction actually reached (0 for a single row: nothing to pad against).
+    """
+    if not 0 <= pad_fraction < 0.5:
+        raise ValueError(f"pad_fraction={pad_fraction!r} must be in [0, 0.5) so every row keeps real tokens")
+    full = make_inputs(tokenizer, batch_size, seq_len)["input_ids"]
+    if batch_size == 1:
+        lengths = [seq_len]
+    else:
+        shortest = seq_len * (1 - 2 * pad_fraction)
+        lengths = [max(1, round(seq_len - (seq_len - shortest) * i / (batch_size - 1))) for i in range(batch_size)]
+    ids = torch.full((batch_size, seq_len), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((batch_size, seq_len), dtype=torch.long)
+    for row, length in enumerate(lengths):
+        span = slice(seq_len - length, seq_len) if tokenizer.padding_side == "left" else slice(0, length)
+        ids[row, span] = full[row, :length]
+        mask[row, span] = 1
+    reached = 1 - mask.sum().item() / mask.numel()
+    return {"input_ids": ids.to(device), "attention_mask": mask.to(device)}, reached

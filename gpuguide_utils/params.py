@@ -65,7 +65,7 @@ class Settings:
     model_id: str
     device: str
     dtype: str
-    sizes: dict[str, int]
+    sizes: dict[str, int | list[int]]
     source: models.ModelSource
 
     def __getattr__(self, name: str) -> Any:
@@ -80,14 +80,29 @@ class Settings:
         return f"model_id={self.model_id!r} [{self.source.kind}{weights}], device={self.device!r}, dtype={self.dtype!r}, {sizes}"
 
 
-def check_parameters(model_id: str, device: str = "auto", dtype: str = "auto", **sizes: int) -> Settings:
-    """Validate the parameters cell's values; every keyword in `sizes` must be a positive int.
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_range(name: str, value: Any, low: float, high: float) -> float:
+    """A number with low <= value < high, else a ParameterError naming the parameter and the range."""
+    _quiet_tracebacks()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
+        raise ParameterError(f"{name}={value!r} must be a number in [{low}, {high})")
+    return float(value)
+
+
+def check_parameters(model_id: str, device: str = "auto", dtype: str = "auto", **sizes: int | list[int]) -> Settings:
+    """Validate the parameters cell's values; every keyword in `sizes` must be a positive int (or a list of them).
 
     Builds the model preset if needed (so a bad model_id fails here, not ten cells later).
     """
     _quiet_tracebacks()
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, (list, tuple)):
+            if not value or not all(_positive_int(v) for v in value):
+                raise ParameterError(f"{name}={value!r} must be a non-empty list of positive integers")
+        elif not _positive_int(value):
             raise ParameterError(f"{name}={value!r} must be a positive integer")
     if not isinstance(model_id, str) or not model_id:
         raise ParameterError(f"model_id={model_id!r} must be a preset name, a checkpoint directory or a hub id")

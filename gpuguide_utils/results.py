@@ -23,6 +23,14 @@ from .timing import GenerationTiming, Timing
 STATUSES = ("ok", "skipped", "oom", "failed")
 
 
+_NO_KERNEL = ("No available kernel", "No viable backend")
+
+
+def is_kernel_refusal(error: BaseException) -> bool:
+    """SDPA refusing these inputs with the backends allowed (e.g. the flash backend with a padding mask)."""
+    return isinstance(error, RuntimeError) and any(text in str(error) for text in _NO_KERNEL)
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     """CUDA's OutOfMemoryError, and CPU allocation failures, which surface as RuntimeError text."""
     if isinstance(error, torch.OutOfMemoryError):
@@ -77,7 +85,7 @@ class Results:
     def case(self, group: str, variant: str, *, baseline: str | None = None, **params: Any) -> Iterator[Case]:
         """Measure one variant (params: e.g. batch_size=4); OOM inside is recorded as status 'oom' and swallowed.
 
-        Other errors are recorded as 'failed' and re-raised: a bug must stop the notebook, a full GPU must not.
+        An SDPA "No available kernel" refusal is recorded as 'skipped' with its message. Other errors are recorded as 'failed' and re-raised: a bug must stop the notebook, a full GPU must not.
         `baseline` names the variant of this group that reports compute speed-up against.
         """
         case = Case(group, variant, params, baseline=baseline)
@@ -89,6 +97,11 @@ class Results:
                 _free_after_oom()
                 self._append(case)
                 print(f"[{group} / {variant}] out of memory: recorded as OOM, continuing")
+                return
+            if is_kernel_refusal(error):
+                case.status, case.reason = "skipped", f"no kernel for these inputs: {str(error).splitlines()[0][:200]}"
+                self._append(case)
+                print(f"[{group} / {variant}] skipped: {case.reason}")
                 return
             case.status, case.reason = "failed", "".join(traceback.format_exception_only(type(error), error)).strip()
             self._append(case)

@@ -265,3 +265,29 @@ def measure_bandwidth(device: str | torch.device = "cpu", size_bytes: int | None
 def roofline_decode_s(weight_bytes: int, bandwidth: Bandwidth) -> float:
     """Least possible time of one decode step at small batch: every weight is read once per step."""
     return weight_bytes / bandwidth.bytes_per_s
+
+
+def time_forward(model: torch.nn.Module, inputs: dict[str, torch.Tensor], *, repeats: int = 5, warmup: int = 2,
+                 context: Callable[[], Any] | None = None, last_logits_only: bool = True):
+    """Time one forward pass and track its peak memory; returns (Timing, MemoryReport, outputs).
+
+    For causal LMs only the last position's logits are computed (logits_to_keep=1) unless last_logits_only is
+    False, so a long sequence measures attention and the layers, not a (seq x vocab) logits matrix.
+    `context` (e.g. lambda: sdpa_kernel(SDPBackend.FLASH_ATTENTION)) wraps every call.
+    """
+    import contextlib
+
+    from .memory import track_memory
+
+    device = inputs["input_ids"].device
+    kwargs = {"logits_to_keep": 1} if last_logits_only and hasattr(model, "generate") else {}
+    make_context = context or contextlib.nullcontext
+
+    def call():
+        with make_context():
+            return model(**inputs, **kwargs)
+
+    with torch.inference_mode(), track_memory(device) as mem:
+        outputs = call()
+        timing = benchmark(call, device=device, warmup=warmup, repeats=repeats)
+    return timing, mem.report, outputs

@@ -42,7 +42,8 @@ def test_no_cuda_reasons():
     env = fake_env(device_type="cpu", device_name="cpu", compute_capability=None)
     caps = capabilities(env)
     assert caps["cuda"].reason == "no CUDA device"
-    assert not caps["sdpa_flash_backend"] and "no CUDA device" in caps["sdpa_flash_backend"].reason
+    assert caps["sdpa_flash_backend"] and "CPU flash-attention kernel" in caps["sdpa_flash_backend"].reason
+    assert not caps["flash_attention_2"]
     assert caps["sdpa"]
     assert caps["bitsandbytes_4bit"], "bitsandbytes >= 0.48 runs on CPU"
     old = fake_env(device_type="cpu", compute_capability=None, versions={"bitsandbytes": "0.45.0"})

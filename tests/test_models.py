@@ -31,7 +31,7 @@ def test_tiny_preset_loads_through_from_pretrained_with_its_tokenizer(name):
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("llama-2-7b", 6.74e9), ("falcon-7b", 6.92e9), ("opt-350m", 331e6), ("bloom-560m", 559e6),
+    ("llama-2-7b", 6.74e9), ("falcon-7b", 6.92e9), ("tinyllama-1.1b", 1.10e9), ("opt-350m", 331e6), ("bloom-560m", 559e6),
     ("distilbert-base-classifier", 67.0e6),
 ])
 def test_real_size_shapes_have_the_real_parameter_counts(name, expected):

@@ -28,3 +28,13 @@ def test_bad_parameters_name_parameter_value_and_choices(kwargs, message):
 def test_cuda_without_a_gpu_is_a_parameter_error():
     with pytest.raises(ParameterError, match="device='cuda' but no CUDA device"):
         check_parameters("tiny-llama", device="cuda")
+
+
+def test_lists_of_sizes_and_ranges():
+    from gpuguide_utils.params import check_range
+
+    assert check_parameters("tiny-llama", "cpu", batch_sizes=[1, 2]).batch_sizes == [1, 2]
+    with pytest.raises(ParameterError, match=r"batch_sizes=\[1, 0\] must be a non-empty list of positive integers"):
+        check_parameters("tiny-llama", "cpu", batch_sizes=[1, 0])
+    with pytest.raises(ParameterError, match=r"pad_fraction=0.7 must be a number in \[0, 0.5\)"):
+        check_range("pad_fraction", 0.7, 0, 0.5)

@@ -67,3 +67,10 @@ def test_ratio_for_non_time_metrics():
     table = results.table("footprint", metric="footprint_bytes")
     assert [d["speedup"] for d in table.data] == [1.0, 0.5]
     assert "ratio vs float32" in table.columns
+
+
+def test_kernel_refusal_is_recorded_as_skipped_with_the_message():
+    results = Results("nb")
+    with results.case("attn", "flash backend", batch="padded"):
+        raise RuntimeError("No available kernel. Aborting execution.")
+    assert results.rows[0]["status"] == "skipped" and "No available kernel" in results.rows[0]["reason"]
