@@ -291,14 +291,17 @@ def load_model(
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not supported; choose one of: {', '.join(TASKS)}")
     _quiet_progress_bars()
+    # Only options that were given: an explicit quantization_config=None makes transformers 5 ignore the one
+    # saved in a quantized checkpoint's config.json, and reloading it then fails.
+    optional = {k: v for k, v in dict(attn_implementation=attn_implementation, quantization_config=quantization_config).items()
+                if v is not None}
     model = _auto_class(task).from_pretrained(
         source.path,
         dtype=to_dtype(dtype),
-        attn_implementation=attn_implementation,
-        quantization_config=quantization_config,
         device_map=device_map if device_map is not None else {"": str(torch.device(device))},
         use_safetensors=True,
         trust_remote_code=False,
+        **optional,
         **kwargs,
     )
     model.eval()

@@ -104,3 +104,16 @@ def test_changed_preset_definition_gets_a_new_cache_dir(monkeypatch):
     changed = models.Preset(**{**PRESETS["tiny-llama"].__dict__, "config": {**PRESETS["tiny-llama"].config, "num_hidden_layers": 2}})
     monkeypatch.setitem(PRESETS, "tiny-llama", changed)
     assert models.preset_dir("tiny-llama") != before
+
+
+def test_a_saved_quantized_checkpoint_reloads_through_the_same_loader(tmp_path):
+    from transformers import BitsAndBytesConfig
+
+    config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+    model = load_model("tiny-llama", dtype="float32", quantization_config=config)
+    model.save_pretrained(tmp_path / "nf4")
+    reloaded = load_model(str(tmp_path / "nf4"))
+    assert type(reloaded.model.layers[0].mlp.up_proj.weight).__name__ == "Params4bit"
+    inputs = make_inputs(load_tokenizer("tiny-llama"), 1, 8)
+    with torch.inference_mode():
+        assert torch.equal(model(**inputs).logits, reloaded(**inputs).logits)
