@@ -29,8 +29,23 @@ def bytes_per_element(dtype: torch.dtype) -> float:
     return torch.empty((), dtype=dtype).element_size()
 
 
+def _side_tensors_bytes(obj: object, depth: int = 0) -> int:
+    """Bytes of the tensors a bitsandbytes quantization state holds (scales, code book, nested state)."""
+    if obj is None or depth > 3:
+        return 0
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if type(obj).__name__ == "QuantState":
+        return sum(_side_tensors_bytes(v, depth + 1) for v in vars(obj).values())
+    return 0
+
+
 def model_footprint(model: torch.nn.Module) -> int:
-    """Bytes held by a model's parameters and buffers, as stored (quantized weights count at their packed size)."""
+    """Bytes held by a model's parameters and buffers, as stored.
+
+    Quantized weights count at their packed size plus their scales: bitsandbytes keeps 8-bit row scales (SCB) and
+    4-bit block scales and code book (quant_state) beside the parameter, where parameters() does not see them.
+    """
     seen: set[int] = set()
     total = 0
     for tensor in list(model.parameters()) + list(model.buffers()):
@@ -38,6 +53,8 @@ def model_footprint(model: torch.nn.Module) -> int:
             continue
         seen.add(tensor.data_ptr())
         total += tensor.numel() * tensor.element_size()
+        total += _side_tensors_bytes(getattr(tensor, "quant_state", None))
+        total += _side_tensors_bytes(getattr(tensor, "SCB", None))
     return total
 
 

@@ -99,7 +99,8 @@ class Results:
                 print(f"[{group} / {variant}] out of memory: recorded as OOM, continuing")
                 return
             if is_kernel_refusal(error):
-                case.status, case.reason = "skipped", f"no kernel for these inputs: {str(error).splitlines()[0][:200]}"
+                first_sentence = str(error).strip().splitlines()[0].split(". ")[0].rstrip(".")
+                case.status, case.reason = "skipped", f"no kernel for these inputs: {first_sentence}"
                 self._append(case)
                 print(f"[{group} / {variant}] skipped: {case.reason}")
                 return

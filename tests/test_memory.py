@@ -42,3 +42,13 @@ def test_cuda_peak_equals_max_memory_allocated():
     assert mem.report.peak_bytes == torch.cuda.max_memory_allocated()
     assert mem.report.peak_reserved_bytes >= mem.report.peak_bytes
     assert mem.report.increase_bytes >= 2 * 64 * 2**20 * 4
+
+
+def test_quantized_footprint_counts_the_scales_beside_the_weights():
+    from gpuguide_utils import load_model
+    from gpuguide_utils.quantization import bnb_configs
+
+    configs = bnb_configs(torch.float32)
+    nf4 = model_footprint(load_model("tiny-llama", dtype="float32", quantization_config=configs["nf4"]))
+    double = model_footprint(load_model("tiny-llama", dtype="float32", quantization_config=configs["nf4 + double quant"]))
+    assert double < nf4, "double quantization shrinks the block scales, which the footprint must see"

@@ -1,0 +1,108 @@
+"""bitsandbytes formats side by side: their configs, their expected size, and small numeric demonstrations.
+
+The demonstrations (LLM.int8's outlier split, the FP4 and NF4 code books) are plain tensor arithmetic, so a reader
+can see why the formats behave as they do before loading a model with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+#: Format name -> bits per quantized weight (storage of the values themselves, before per-block scales).
+FORMAT_BITS = {"int8": 8, "fp4": 4, "nf4": 4, "nf4 + double quant": 4}
+
+
+def bnb_configs(compute_dtype: torch.dtype) -> dict:
+    """The BitsAndBytesConfig of each format compared in the notebooks, 4-bit ones computing in compute_dtype."""
+    from transformers import BitsAndBytesConfig
+
+    four = dict(load_in_4bit=True, bnb_4bit_compute_dtype=compute_dtype)
+    return {
+        "int8": BitsAndBytesConfig(load_in_8bit=True),
+        "fp4": BitsAndBytesConfig(**four, bnb_4bit_quant_type="fp4"),
+        "nf4": BitsAndBytesConfig(**four, bnb_4bit_quant_type="nf4"),
+        "nf4 + double quant": BitsAndBytesConfig(**four, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True),
+    }
+
+
+def expected_footprint(reference: torch.nn.Module, bits: int, skip: tuple[str, ...] = ("lm_head",)) -> int:
+    """Parameters x bits: linear-layer weights at `bits`, everything else (embeddings, norms, skipped modules) as stored
+    in the reference model. Per-block scales are not counted, so the measured size may be a little larger."""
+    total = 0
+    seen: set[int] = set()
+    for name, module in reference.named_modules():
+        for pname, p in module.named_parameters(recurse=False):
+            if p.data_ptr() in seen:
+                continue
+            seen.add(p.data_ptr())
+            quantized = isinstance(module, torch.nn.Linear) and pname == "weight" and not any(s in name for s in skip)
+            total += p.numel() * bits // 8 if quantized else p.numel() * p.element_size()
+    for b in reference.buffers():
+        total += b.numel() * b.element_size()
+    return total
+
+
+def quantized_modules(model: torch.nn.Module) -> dict[str, int]:
+    """How many linear layers are quantized (by bitsandbytes class name) and how many stayed plain nn.Linear."""
+    counts: dict[str, int] = {}
+    for module in model.modules():
+        name = type(module).__name__
+        if name in ("Linear8bitLt", "Linear4bit") or type(module) is torch.nn.Linear:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def absmax_quantize(x: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8: scale each slice along `dim` so its largest |value| maps to 127."""
+    scale = x.abs().amax(dim=dim, keepdim=True).clamp(min=1e-12) / 127
+    return torch.round(x / scale).to(torch.int8), scale
+
+
+def int8_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """x @ w with x quantized per row and w per column (vector-wise int8), accumulated exactly, then rescaled."""
+    qx, sx = absmax_quantize(x, dim=1)
+    qw, sw = absmax_quantize(w, dim=0)
+    return (qx.to(torch.int64) @ qw.to(torch.int64)).to(x.dtype) * sx * sw
+
+
+@dataclass(frozen=True)
+class OutlierDemo:
+    outlier_columns: list[int]
+    error_int8: float  # mean |error| of plain vector-wise int8
+    error_llm_int8: float  # mean |error| with the outlier columns kept in 16 bits
+
+
+def llm_int8_demo(x: torch.Tensor, w: torch.Tensor, threshold: float = 6.0) -> OutlierDemo:
+    """Compare plain int8 with LLM.int8's decomposition on x @ w.
+
+    Feature columns of x holding any |value| > threshold go through a 16-bit matmul; the rest through int8.
+    """
+    reference = x @ w
+    outliers = (x.abs() > threshold).any(dim=0)
+    regular = ~outliers
+    mixed = int8_matmul(x[:, regular], w[regular, :]) + (
+        x[:, outliers].half().float() @ w[outliers, :].half().float())
+    plain = int8_matmul(x, w)
+    return OutlierDemo(
+        outlier_columns=outliers.nonzero().flatten().tolist(),
+        error_int8=(plain - reference).abs().mean().item(),
+        error_llm_int8=(mixed - reference).abs().mean().item(),
+    )
+
+
+def code_book(quant_type: str) -> torch.Tensor:
+    """The 16 values a 4-bit weight can take (before its block's scale), sorted: FP4's or NF4's."""
+    import bitsandbytes.functional as bnbf
+
+    return torch.sort(bnbf.get_4bit_type(quant_type, device="cpu").float()).values
+
+
+def round_trip_error(weights: torch.Tensor, quant_type: str, blocksize: int = 64) -> float:
+    """Mean |w - dequantize(quantize(w))| relative to mean |w|, with bitsandbytes' own 4-bit functions."""
+    import bitsandbytes.functional as bnbf
+
+    packed, state = bnbf.quantize_4bit(weights, quant_type=quant_type, blocksize=blocksize)
+    restored = bnbf.dequantize_4bit(packed, state)
+    return ((restored - weights).abs().mean() / weights.abs().mean()).item()
