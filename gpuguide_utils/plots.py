@@ -107,3 +107,24 @@ def grouped_bar_chart(series: dict[str, dict[str, float | None]], metric: str = 
     ax.set_ylabel(axis_label(metric))
     ax.legend(fontsize=8)
     return _finish(fig, ax, title or axis_label(metric), device, path)
+
+
+def pareto_chart(rows: list[dict[str, Any]], front: list[str], *, cost: str = "peak_memory_bytes",
+                 benefit: str = "decode_tokens_per_s", title: str = "", device: str = "",
+                 path: str | Path | None = None):
+    """Scatter of every measured variant (cost on x, benefit on y) with the Pareto front joined by a line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    points = {r["variant"]: (_scaled(cost, r["metrics"].get(cost)), _scaled(benefit, r["metrics"].get(benefit)))
+              for r in rows if r["status"] == "ok" and r["metrics"].get(cost) is not None
+              and r["metrics"].get(benefit) is not None}
+    for name, (x, y) in points.items():
+        on_front = name in front
+        ax.scatter(x, y, s=60 if on_front else 30, color="#C44E52" if on_front else "#4C72B0", zorder=3)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    line = [points[name] for name in front if name in points]
+    if len(line) > 1:
+        ax.plot(*zip(*line), color="#C44E52", linestyle="--", linewidth=1, label="Pareto front")
+        ax.legend(fontsize=8)
+    ax.set_xlabel(axis_label(cost))
+    ax.set_ylabel(axis_label(benefit))
+    return _finish(fig, ax, title or f"{axis_label(benefit)} against {axis_label(cost)}", device, path)

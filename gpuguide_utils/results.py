@@ -132,14 +132,17 @@ class Results:
         return [r for r in self.rows if r["group"] == group]
 
     def table(self, group: str, baseline: str | None = None, metric: str = "latency_s",
-              higher_is_better: bool = False) -> Table:
-        """Rows of one group with speed-up against the baseline variant (default: the one the rows name)."""
+              higher_is_better: bool = False, extra: tuple[str, ...] = ("peak_memory_bytes",)) -> Table:
+        """Rows of one group with speed-up against the baseline variant (default: the one the rows name).
+
+        `extra` names further metrics shown as columns where the rows have them.
+        """
         rows = self.rows_for(group)
         if not rows:
             raise KeyError(f"no rows recorded for group {group!r}; groups: {sorted({r['group'] for r in self.rows})}")
         baseline = baseline or next((r["baseline"] for r in rows if r.get("baseline")), rows[0]["variant"])
         return Table.compare(rows, baseline=baseline, metric=metric, higher_is_better=higher_is_better,
-                             title=group, device=self.device)
+                             title=group, device=self.device, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(notebook=self.notebook, device=self.device, meta=_jsonable(self.meta), rows=self.rows)
