@@ -39,12 +39,17 @@ class Preset:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever the preset's definition does, so a stale cached build is never reused."""
-        spec = json.dumps([self.family, self.task, self.config, self.save_dtype, _TOKENIZER_VERSION], sort_keys=True)
+        """Changes whenever the preset's definition (or the transformers release that writes it) does, so a stale
+        cached build is never reused; environments pinned to other transformers versions build their own copy."""
+        import transformers
+
+        release = ".".join(transformers.__version__.split(".")[:2])
+        spec = json.dumps([self.family, self.task, self.config, self.save_dtype, _TOKENIZER_VERSION, release],
+                          sort_keys=True)
         return hashlib.sha256(spec.encode()).hexdigest()[:10]
 
 
-_TOKENIZER_VERSION = 1
+_TOKENIZER_VERSION = 2
 _TINY_VOCAB = 1024  # tokenizer (and so model) vocabulary of the tiny presets
 
 PRESETS: dict[str, Preset] = {
@@ -122,9 +127,11 @@ def build_tokenizer(family: str, vocab_size: int):
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
         )
+        # DistilBERT has no segment embeddings, so its tokenizer must not produce token_type_ids.
+        names = ["input_ids", "attention_mask"] + (["token_type_ids"] if family == "bert" else [])
         return PreTrainedTokenizerFast(
             tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
-            mask_token="[MASK]", padding_side="right", model_max_length=512,
+            mask_token="[MASK]", padding_side="right", model_max_length=512, model_input_names=names,
         )
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>",
@@ -142,6 +149,14 @@ def _config_for(preset: Preset, vocab_size: int):
     else:
         kwargs.update(bos_token_id=1, eos_token_id=2, pad_token_id=3)
     return AutoConfig.for_model(preset.family, **kwargs)
+
+
+def dtype_keyword() -> str:
+    """transformers >= 4.56 calls the loading dtype `dtype`; older releases (pinned in some environments) `torch_dtype`."""
+    import transformers
+
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
 
 
 def init_std(config) -> float:
@@ -203,7 +218,7 @@ def build_preset(name: str, *, force: bool = False) -> Path:
     # Tiny models get exactly the tokenizer's vocabulary; real shapes keep their real vocabulary size.
     config = _config_for(preset, vocab_size=len(tokenizer))
     with torch.device("cpu"):
-        model = _auto_class(preset.task).from_config(config, dtype=DTYPES[preset.save_dtype])
+        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): DTYPES[preset.save_dtype]})
     randomize_weights(model, init_std(config))
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
@@ -297,7 +312,7 @@ def load_model(
                 if v is not None}
     model = _auto_class(task).from_pretrained(
         source.path,
-        dtype=to_dtype(dtype),
+        **{dtype_keyword(): to_dtype(dtype)},
         device_map=device_map if device_map is not None else {"": str(torch.device(device))},
         use_safetensors=True,
         trust_remote_code=False,
@@ -334,19 +349,21 @@ def make_inputs(tokenizer, batch_size: int, seq_len: int, device: str | torch.de
 
 def make_padded_inputs(tokenizer, batch_size: int, seq_len: int, pad_fraction: float,
                        device: str | torch.device = "cpu"):
-    """A batch padded to seq_len whose rows get shorter evenly, so about `pad_fraction` of all positions are padding.
+    """A batch padded to seq_len in which about `pad_fraction` of all positions are padding.
 
-    Rows are cut from the bundled corpus; padding goes on the tokenizer's padding side (left for decoders).
-    Returns the inputs and the padding fraction actually reached (0 for a single row: nothing to pad against).
+    The first row is full length (it sets the padded length); the others are equally shorter. Rows are cut from the
+    bundled corpus; padding goes on the tokenizer's padding side (left for decoders). Returns the inputs and the
+    padding fraction actually reached (0 for a single row: nothing to pad against).
     """
-    if not 0 <= pad_fraction < 0.5:
-        raise ValueError(f"pad_fraction={pad_fraction!r} must be in [0, 0.5) so every row keeps real tokens")
+    if batch_size > 1 and not 0 <= pad_fraction < 1 - 1 / batch_size:
+        raise ValueError(f"pad_fraction={pad_fraction!r} must be in [0, {1 - 1 / batch_size:.3g}) for batch_size="
+                         f"{batch_size}, so that one row is full and the others keep real tokens")
     full = make_inputs(tokenizer, batch_size, seq_len)["input_ids"]
     if batch_size == 1:
         lengths = [seq_len]
     else:
-        shortest = seq_len * (1 - 2 * pad_fraction)
-        lengths = [max(1, round(seq_len - (seq_len - shortest) * i / (batch_size - 1))) for i in range(batch_size)]
+        others = (seq_len * (1 - pad_fraction) * batch_size - seq_len) / (batch_size - 1)
+        lengths = [seq_len] + [max(1, round(others))] * (batch_size - 1)
     ids = torch.full((batch_size, seq_len), tokenizer.pad_token_id, dtype=torch.long)
     mask = torch.zeros((batch_size, seq_len), dtype=torch.long)
     for row, length in enumerate(lengths):

@@ -24,6 +24,7 @@ def test_tiny_preset_loads_through_from_pretrained_with_its_tokenizer(name):
     model = load_model(name, dtype="float32")
     tokenizer = load_tokenizer(name)
     enc = tokenizer(["a short sentence", "a somewhat longer second sentence"], return_tensors="pt", padding=True)
+    assert ("token_type_ids" in enc) == (PRESETS[name].family == "bert")
     assert tokenizer.decode(tokenizer("GPU 内存 ذاكرة", add_special_tokens=False)["input_ids"]) == "GPU 内存 ذاكرة"
     with torch.inference_mode():
         out = model(**enc)
@@ -117,3 +118,19 @@ def test_a_saved_quantized_checkpoint_reloads_through_the_same_loader(tmp_path):
     inputs = make_inputs(load_tokenizer("tiny-llama"), 1, 8)
     with torch.inference_mode():
         assert torch.equal(model(**inputs).logits, reloaded(**inputs).logits)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 0.5, 0.75])
+def test_padded_inputs_reach_the_asked_padding(fraction):
+    from gpuguide_utils.models import make_padded_inputs
+
+    for name in ("tiny-bert", "tiny-llama"):
+        tok = load_tokenizer(name)
+        inputs, reached = make_padded_inputs(tok, 8, 64, fraction)
+        assert abs(reached - fraction) < 0.02
+        assert inputs["attention_mask"][0].all(), "the first row sets the padded length"
+        pad_side_col = 0 if tok.padding_side == "left" else -1
+        if fraction:
+            assert not inputs["attention_mask"][1, pad_side_col]
+    with pytest.raises(ValueError, match="pad_fraction=0.9"):
+        make_padded_inputs(load_tokenizer("tiny-bert"), 8, 64, 0.9)

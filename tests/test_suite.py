@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def repo(tmp_path: Path) -> Path:
     """A copy of notebooks/ to break things in."""
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
     return tmp_path
 
 
@@ -47,12 +48,20 @@ def test_every_markdown_cell_is_translated_and_arabic_is_rtl():
                     assert cell.source.startswith('<div dir="rtl"') == (lang == "ar")
 
 
-def test_arabic_keeps_code_identifiers_in_latin_script():
+FENCE = re.compile(r"```.*?```", re.S)
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_translations_keep_code_blocks_and_identifiers_exactly(lang):
     for notebook in discover(ROOT):
-        for en_cell, ar_cell in zip(notebook.read("en").cells, notebook.read("ar").cells):
-            if en_cell.cell_type == "markdown":
-                for span in re.findall(r"`[^`]+`", en_cell.source):
-                    assert span in ar_cell.source, f"{notebook.name} cell {en_cell.id}: {span} missing in Arabic"
+        for en_cell, cell in zip(notebook.read("en").cells, notebook.read(lang).cells):
+            if en_cell.cell_type != "markdown":
+                continue
+            where = f"{lang}/{notebook.name} cell {en_cell.id}"
+            for block in FENCE.findall(en_cell.source):
+                assert block in cell.source, f"{where}: fenced block changed"
+            for span in re.findall(r"`[^`\n]+`", FENCE.sub("", en_cell.source)):
+                assert span in cell.source, f"{where}: {span} missing"
 
 
 def test_changed_english_cell_makes_its_translation_fuzzy_then_check_fails(repo):
@@ -184,3 +193,15 @@ def test_pyproject_reads_versions_from_the_requirement_files():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     files = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
     assert files == ["requirements/torch.txt", "requirements/main.txt"]
+
+
+def test_index_lists_every_notebook_in_every_language_with_colab_links(repo):
+    from gpuguide_utils.suite.index import colab_url, render, table
+
+    (repo / "README.md").write_text("# x\n<!-- notebooks:start -->\nstale\n<!-- notebooks:end -->\n")
+    text = render(repo)
+    for notebook in discover(repo):
+        for lang in ("en", "ar", "ja", "zh"):
+            assert f"({lang}/{notebook.name}.ipynb)" in text and colab_url(notebook, lang) in text
+    assert any("index out of date" in p.message for p in check.index_problems(repo))
+    assert "notebooks/en/00_measuring.ipynb" in table(repo, prefix="notebooks/")

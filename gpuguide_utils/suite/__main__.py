@@ -1,7 +1,7 @@
 """python -m gpuguide_utils.suite {update,build,check,strip,run}: the notebook suite's one command line.
 
 update  sync translation catalogs with the English notebooks (new cells untranslated, changed ones fuzzy)
-build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs
+build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs, and notebooks/README.md
 check   fail on outputs in notebooks/, bad metadata, missing/fuzzy/stale translations, out-of-date generated notebooks
 strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
@@ -29,10 +29,17 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    for notebook in discover(repo_root(), args.only):
+    from .index import outputs
+
+    root = repo_root()
+    for notebook in discover(root, args.only):
         for lang in TRANSLATED:
             changed = i18n.build(notebook, lang)
             print(f"{notebook.path(lang).relative_to(notebook.root)}: {'written' if changed else 'up to date'}")
+    for path, text in outputs(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_atomic(path, text)
+            print(f"{path.relative_to(root)}: index written")
     return 0
 
 

@@ -71,6 +71,17 @@ def orphan_problems(root: Path, names: set[str]) -> list[Problem]:
     return problems
 
 
+def index_problems(root: Path) -> list[Problem]:
+    from .index import outputs
+
+    try:
+        expected = outputs(root)
+    except ValueError as error:
+        return [Problem("README.md", str(error))]
+    return [Problem(str(path.relative_to(root)), "notebook index out of date (run: python -m gpuguide_utils.suite build)")
+            for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
 def all_problems(root: Path) -> list[Problem]:
     notebooks = discover(root)
     problems = output_problems(root) + orphan_problems(root, {n.name for n in notebooks})
@@ -80,4 +91,6 @@ def all_problems(root: Path) -> list[Problem]:
         problems += source_problems(notebook)
         for lang in TRANSLATED:
             problems += i18n.catalog_problems(notebook, lang)
+    if notebooks:
+        problems += index_problems(root)
     return problems
