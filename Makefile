@@ -15,23 +15,44 @@ RUN_ARGS ?=
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 
-REQS := requirements/torch.txt requirements/main.txt requirements/test.txt pyproject.toml
+REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/test.txt pyproject.toml
+# Side environments for notebooks whose technique needs an older stack (see environments/README.md).
+SIDE_ENVS := bettertransformer ort
+# Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
+ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run test venv check build update strip clean
+.PHONY: run test venv envs check build update strip clean $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/main.txt -r requirements/test.txt
+	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
+		-r requirements/test.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-run: venv
+envs: $(addprefix env-,$(SIDE_ENVS))
+
+$(addprefix env-,$(SIDE_ENVS)): env-%: .venv-%/.installed
+
+# Each side environment gets torch, its pins, gpuguide_utils (without the main pins) and a Jupyter kernel
+# "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
+.venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt $(VENV)/.installed
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install --quiet $(TORCH_SPEC)
+	.venv-$*/bin/python -m pip install --quiet -r requirements/torch.txt -r environments/$*/requirements.txt \
+		$(if $(wildcard environments/$*/$(ACCEL).txt),-r environments/$*/$(ACCEL).txt)
+	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
+	.venv-$*/bin/python -m ipykernel install --prefix $(abspath $(VENV)) --name gpuguide-$* \
+		--display-name "gpuguide ($*)" >/dev/null
+	touch $@
+
+run: venv envs
 	$(PY) -m gpuguide_utils.suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
 
-test: venv
+test: venv envs
 	$(PY) -m gpuguide_utils.suite check
 	$(PY) -m pytest
 

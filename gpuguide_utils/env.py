@@ -298,3 +298,22 @@ class CapabilityReport:
 def report(env: Environment | None = None) -> CapabilityReport:
     """Hardware, versions and capabilities; displays as a table in a notebook and as text elsewhere."""
     return CapabilityReport(env)
+
+
+def environment_pins(name: str) -> dict[str, str]:
+    """The exact pins (name -> version) of a side environment, read from environments/<name>/requirements.txt.
+
+    Empty when the repository's environments/ folder is not next to the package (a non-editable install).
+    """
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "environments" / name / "requirements.txt"
+    pins: dict[str, str] = {}
+    if not path.exists():
+        return pins
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line and not line.startswith("-"):
+            package, version = line.split("==", 1)
+            pins[package.strip().lower()] = version.strip()
+    return pins

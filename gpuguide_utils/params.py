@@ -92,6 +92,23 @@ def check_range(name: str, value: Any, low: float, high: float) -> float:
     return float(value)
 
 
+def check_environment(name: str) -> dict[str, str]:
+    """Fail at once, in one line, when this kernel is not the side environment `name` a notebook needs.
+
+    Returns {package: installed version} for the pinned packages, for the notebook to show.
+    """
+    from .env import environment_pins, package_version
+
+    _quiet_tracebacks()
+    pins = environment_pins(name)
+    installed = {package: package_version(package) for package in pins}
+    wrong = [f"{p} {installed[p] or 'missing'} (needs {v})" for p, v in pins.items() if installed[p] != v]
+    if wrong:
+        raise ParameterError(f"this notebook runs in the '{name}' environment (kernel gpuguide-{name}; make env-{name}), "
+                             f"but this kernel has: {', '.join(wrong)}")
+    return installed
+
+
 def check_parameters(model_id: str, device: str = "auto", dtype: str = "auto", **sizes: int | list[int]) -> Settings:
     """Validate the parameters cell's values; every keyword in `sizes` must be a positive int (or a list of them).
 

@@ -280,7 +280,10 @@ def time_forward(model: torch.nn.Module, inputs: dict[str, torch.Tensor], *, rep
     from .memory import track_memory
 
     device = inputs["input_ids"].device
-    kwargs = {"logits_to_keep": 1} if last_logits_only and hasattr(model, "generate") else {}
+    import inspect
+
+    accepts = "logits_to_keep" in inspect.signature(model.forward).parameters
+    kwargs = {"logits_to_keep": 1} if last_logits_only and accepts else {}
     make_context = context or contextlib.nullcontext
 
     def call():

@@ -32,7 +32,9 @@ def suite_run() -> dict:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_on_cpu(suite_run, name, lang):
     outcome = suite_run[(lang, name)]
-    assert outcome["status"] in ("ok", "skipped"), f"{lang}/{name}: {outcome['reason']} (cell {outcome['failing_cell']})"
+    # Only missing hardware may skip a notebook here; a side environment that is not set up is a failure of `make test`.
+    allowed = ("ok", "skipped") if outcome["reason"].startswith("needs ") else ("ok",)
+    assert outcome["status"] in allowed, f"{lang}/{name}: {outcome['status']}: {outcome['reason']} (cell {outcome['failing_cell']})"
     if outcome["status"] == "ok":
         rows = json.loads(Path(outcome["results"]).read_text())["rows"]
         assert rows and all(r["status"] in ("ok", "skipped", "oom") for r in rows)

@@ -38,3 +38,10 @@ def test_lists_of_sizes_and_ranges():
         check_parameters("tiny-llama", "cpu", batch_sizes=[1, 0])
     with pytest.raises(ParameterError, match=r"pad_fraction=0.7 must be a number in \[0, 0.5\)"):
         check_range("pad_fraction", 0.7, 0, 0.5)
+
+
+def test_wrong_environment_is_named_in_one_message():
+    from gpuguide_utils.params import check_environment
+
+    with pytest.raises(ParameterError, match=r"runs in the 'ort' environment .* transformers 5\.\S+ \(needs 4\.57\.6\)"):
+        check_environment("ort")

@@ -43,7 +43,8 @@ def _failing_cell(output: Path) -> dict[str, Any]:
     return {}
 
 
-def execute(input_path: Path, output_path: Path, parameters: dict[str, Any], results_path: Path, timeout_s: int) -> dict:
+def execute(input_path: Path, output_path: Path, parameters: dict[str, Any], results_path: Path, timeout_s: int,
+            kernel: str = "python3") -> dict:
     """Run the notebook; return {status, reason, failing_cell, seconds}. Output is written atomically."""
     import papermill
 
@@ -57,7 +58,7 @@ def execute(input_path: Path, output_path: Path, parameters: dict[str, Any], res
     try:
         papermill.execute_notebook(
             str(input_path), tmp, parameters={**parameters, "results_path": str(results_path)},
-            kernel_name="python3", cwd=str(input_path.parent), execution_timeout=timeout_s,
+            kernel_name=kernel, cwd=str(input_path.parent), execution_timeout=timeout_s,
             progress_bar=False, log_output=False, report_mode=False,
         )
     except papermill.PapermillExecutionError as error:
@@ -87,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status", type=Path, required=True)
     parser.add_argument("--parameters", default="{}", help="JSON object of papermill parameters")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--kernel", default="python3", help="Jupyter kernel (gpuguide-<env> for side environments)")
     args = parser.parse_args(argv)
-    status = execute(args.input, args.output, json.loads(args.parameters), args.results, args.timeout)
+    status = execute(args.input, args.output, json.loads(args.parameters), args.results, args.timeout, args.kernel)
     write_atomic(args.status, json.dumps(status, indent=1))
     return 0
 

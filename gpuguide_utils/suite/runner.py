@@ -18,7 +18,8 @@ from .notebooks import LANGUAGES, Notebook, write_atomic
 from .profiles import Profile
 
 #: Environments a notebook may declare in metadata.gpuguide.environment, and the virtual environment for each.
-ENVIRONMENTS = {"main": ".venv"}
+#: Side environments (see environments/README.md) are reached through a Jupyter kernel named gpuguide-<name>.
+ENVIRONMENTS = {"main": ".venv", "bettertransformer": ".venv-bettertransformer", "ort": ".venv-ort"}
 
 
 @dataclass
@@ -76,13 +77,18 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def python_for(environment: str, root: Path) -> Path | None:
-    """Interpreter of a declared environment; the main one is whatever runs the suite."""
+def kernel_for(environment: str) -> str | None:
+    """The Jupyter kernel that runs a notebook of this environment, or None when it is not installed.
+
+    main: the runner's own Python ("python3"); side environments: the "gpuguide-<name>" kernel that
+    `make env-<name>` registers in the main environment.
+    """
     if environment == "main":
-        return Path(sys.executable)
-    venv = ENVIRONMENTS.get(environment)
-    candidate = root / venv / "bin" / "python" if venv else None
-    return candidate if candidate and candidate.exists() else None
+        return "python3"
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    name = f"gpuguide-{environment}"
+    return name if name in KernelSpecManager().find_kernel_specs() else None
 
 
 def skip_reason(job: Job, env: Environment) -> str | None:
@@ -91,8 +97,8 @@ def skip_reason(job: Job, env: Environment) -> str | None:
     environment = meta.get("environment", "main")
     if environment not in ENVIRONMENTS:
         return f"unknown environment {environment!r} in metadata (known: {', '.join(ENVIRONMENTS)})"
-    if python_for(environment, job.notebook.root) is None:
-        return f"environment {environment!r} is not set up ({ENVIRONMENTS[environment]} missing)"
+    if kernel_for(environment) is None:
+        return f"environment {environment!r} is not set up (run: make env-{environment})"
     for name in meta.get("requires", []):
         cap = capability(name, env)
         if not cap.available:
@@ -105,11 +111,12 @@ def run_job(job: Job, env: Environment) -> Outcome:
     reason = skip_reason(job, env)
     if reason:
         return Outcome(status="skipped", reason=reason, **base)
-    python = python_for(job.notebook.meta.get("environment", "main"), job.notebook.root)
+    kernel = kernel_for(job.notebook.meta.get("environment", "main"))
+    python = Path(sys.executable)
     job.status_file.unlink(missing_ok=True)
     cmd = [str(python), "-m", "gpuguide_utils.suite.execute", "--input", str(job.notebook.path(job.lang)),
            "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
-           "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s)]
+           "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s), "--kernel", kernel]
     child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
     if job.cpu_threads:  # parallel notebooks share the cores instead of each oversubscribing all of them
         child_env.update(OMP_NUM_THREADS=str(job.cpu_threads), MKL_NUM_THREADS=str(job.cpu_threads))
