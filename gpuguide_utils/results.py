@@ -178,11 +178,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def load_results(path: str | os.PathLike) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 _METRIC_FORMATS = {  # first matching suffix wins: rates before durations
     "_bytes_per_s": lambda v: f"{v / 1e9:.1f} GB/s",
     "tokens_per_s": lambda v: f"{v:.1f} tokens/s",

@@ -167,7 +167,8 @@ def test_conda_environment_uses_the_same_requirement_files():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     referenced = {line.split(maxsplit=1)[1] for line in pip_section if line.startswith("-r ")}
-    assert referenced == {"requirements/torch.txt", "requirements/main.txt", "requirements/test.txt"}
+    assert referenced == {"requirements/torch.txt", "requirements/common.txt", "requirements/main.txt",
+                          "requirements/test.txt"}
     # Nothing pinned twice: conda's own list names no package that the requirement files pin.
     pinned = set()
     for name in referenced:
@@ -192,7 +193,31 @@ def test_pyproject_reads_versions_from_the_requirement_files():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     files = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
-    assert files == ["requirements/torch.txt", "requirements/main.txt"]
+    assert files == ["requirements/torch.txt", "requirements/common.txt", "requirements/main.txt"]
+
+
+@pytest.mark.parametrize("name", ["bettertransformer", "ort"])
+def test_side_environments_pin_exactly_and_share_their_files_with_conda(name):
+    from gpuguide_utils.suite.runner import ENVIRONMENTS
+
+    folder = ROOT / "environments" / name
+    assert ENVIRONMENTS[name] == f".venv-{name}"
+    pins = _pins(folder / "requirements.txt")
+    assert pins and all(op == "==" for op in pins.values())
+    assert "transformers" in pins and "-r ../../requirements/common.txt" in (folder / "requirements.txt").read_text()
+    env = yaml.safe_load((folder / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-r requirements.txt" in pip_section and "-r ../../requirements/torch.txt" in pip_section
+    assert all(line.startswith(("-r ", "-e ")) for line in pip_section)
+    notebooks = [n.name for n in discover(ROOT) if n.meta.get("environment") == name]
+    assert notebooks, f"no notebook declares environment {name!r}"
+
+
+def test_main_environment_kernel_and_missing_side_kernel():
+    from gpuguide_utils.suite.runner import kernel_for
+
+    assert kernel_for("main") == "python3"
+    assert kernel_for("no-such-environment") is None
 
 
 def test_index_lists_every_notebook_in_every_language_with_colab_links(repo):

@@ -33,10 +33,6 @@ class Job:
     cpu_threads: int | None = None  # set when notebooks run in parallel
 
     @property
-    def key(self) -> str:
-        return f"{self.lang}/{self.notebook.name}"
-
-    @property
     def executed(self) -> Path:
         return self.out / "executed" / self.lang / f"{self.notebook.name}.ipynb"
 
@@ -168,9 +164,12 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
 
 
 def _prebuild_presets(jobs: list[Job]) -> None:
+    """Every preset named by a main-environment notebook's parameters (side environments build their own)."""
     from ..models import PRESETS, build_preset
 
-    for name in sorted({j.parameters.get("model_id") for j in jobs} & set(PRESETS)):
+    names = {value for j in jobs if j.notebook.meta.get("environment", "main") == "main"
+             for value in j.parameters.values() if isinstance(value, str) and value in PRESETS}
+    for name in sorted(names):
         build_preset(name)
 
 
