@@ -253,16 +253,16 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def capabilities(env: Environment | None = None) -> dict[str, Capability]:
-    """Every technique in TECHNIQUES with whether it can run here and why (not)."""
-    env = env or describe_cached()
-    return {name: Capability(title, *_check(env, name)) for name, title in TECHNIQUES.items()}
-
-
 def capability(name: str, env: Environment | None = None) -> Capability:
     """One technique's capability, e.g. capability("flash_attention_2")."""
     env = env or describe_cached()
-    return Capability(TECHNIQUES[name] if name in TECHNIQUES else name, *_check(env, name))
+    return Capability(TECHNIQUES.get(name, name), *_check(env, name))
+
+
+def capabilities(env: Environment | None = None) -> dict[str, Capability]:
+    """Every technique in TECHNIQUES with whether it can run here and why (not)."""
+    env = env or describe_cached()
+    return {name: capability(name, env) for name in TECHNIQUES}
 
 
 @lru_cache(maxsize=1)
