@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, Iterator
 
 import torch
 
+from .files import write_atomic
 from .memory import MemoryReport, format_bytes
 from .timing import GenerationTiming, Timing
 
@@ -151,11 +151,7 @@ class Results:
         """Write atomically (temp file + rename): a reader never sees half a file."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1, ensure_ascii=False)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.to_dict(), indent=1, ensure_ascii=False))
 
 
 def _free_after_oom() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from . import i18n
 from .notebooks import (
     LANGUAGES,
-    PROFILES,
     REQUIRED_METADATA,
     SOURCE_LANG,
     TRANSLATED,
@@ -18,6 +17,7 @@ from .notebooks import (
     read_notebook,
 )
 from .i18n import Problem
+from .profiles import PROFILES
 
 REQUIRED_PARAMETERS = ("model_id", "device", "results_path")
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from ..files import write_atomic  # noqa: F401  (re-exported: the suite's modules import it from here)
+
 SOURCE_LANG = "en"
 LANGUAGES = ("en", "ar", "ja", "zh")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANG)
-PROFILES = ("cpu", "gpu-small", "gpu-full")
 RTL_LANGUAGES = {"ar"}
 #: Keys every source notebook's metadata["gpuguide"] must have (pytorch/tutorials-style tutorial metadata).
 REQUIRED_METADATA = ("title", "duration_minutes", "environment", "requires", "hardware", "profiles")
@@ -69,15 +69,6 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 def dumps(nb: nbformat.NotebookNode) -> str:
     """The exact text a notebook is stored as (nbformat's own layout, one trailing newline)."""
     return nbformat.writes(nb, version=4) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so no reader ever sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def has_outputs(nb: nbformat.NotebookNode) -> bool:
