@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import nbformat
 import polib
 
+from .bidi import isolate_ltr
 from .notebooks import RTL_LANGUAGES, SOURCE_LANG, Notebook, dumps
 
 LANGUAGE_NAMES = {"ar": "Arabic", "ja": "Japanese", "zh": "Chinese (Simplified)"}
@@ -89,7 +90,10 @@ def save_catalog(po: polib.POFile, notebook: Notebook, lang: str) -> None:
 
 
 def _localize(text: str, lang: str) -> str:
-    return f"{_RTL_OPEN}{text}{_RTL_CLOSE}" if lang in RTL_LANGUAGES else text
+    """The generated cell: right-to-left prose in an RTL container, with code and versions isolated left-to-right."""
+    if lang not in RTL_LANGUAGES:
+        return text
+    return f"{_RTL_OPEN}{isolate_ltr(text)}{_RTL_CLOSE}"
 
 
 def translated_notebook(notebook: Notebook, lang: str) -> nbformat.NotebookNode:

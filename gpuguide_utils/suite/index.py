@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .bidi import strip_isolates
 from .notebooks import LANGUAGES, Notebook, discover
 
 #: The public repository the Colab links and the notebooks' set-up cell point at.
@@ -22,7 +23,7 @@ def _title(notebook: Notebook, lang: str) -> str:
         return notebook.name
     first = notebook.read(lang).cells[0].source
     heading = next((line for line in first.splitlines() if line.startswith("# ")), notebook.name)
-    return heading[2:].strip()
+    return strip_isolates(heading[2:]).strip()
 
 
 def table(root: Path, prefix: str = "") -> str:
