@@ -79,9 +79,30 @@ def test_generated_arabic_cells_are_isolated_and_catalogs_are_not():
 
 # --- rendered in Chromium -------------------------------------------------------------------------------------------
 
-#: The review's examples (shared/reviews/translation-ar.md): each must display left-to-right inside the Arabic page.
+#: The review's examples (shared/reviews/translation-ar.md): each must display left-to-right inside the Arabic page,
+#: as code (EXAMPLES) or as plain text (TEXT_EXAMPLES: "5.x" now follows "transformers", "16 GB" is isolated).
 EXAMPLES = ["benchmark()", "torch.cuda.synchronize()", 'attn_implementation="sdpa"', 'device_map="auto"', "02_sdpa",
-            "01_flash_attention_2", "03_bitsandbytes", "5.x", "16 GB"]
+            "01_flash_attention_2", "03_bitsandbytes", "16 GB", "≥ 40 GB"]
+TEXT_EXAMPLES = ["5.x", "16 GB", "≥ 40 GB"]
+
+_TEXT_ORDER = """(needles) => {  // for each occurrence in a right-to-left cell: is its first character left of its last?
+  const out = [];
+  for (const rtl of document.querySelectorAll('.jp-MarkdownCell div[dir="rtl"]')) {
+    const walker = document.createTreeWalker(rtl, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      for (const needle of needles) {
+        for (let i = node.data.indexOf(needle); i >= 0; i = node.data.indexOf(needle, i + 1)) {
+          const at = (k) => { const r = document.createRange(); r.setStart(node, k); r.setEnd(node, k + 1);
+                              return r.getBoundingClientRect(); };
+          const first = at(i), last = at(i + needle.length - 1);
+          if (Math.abs(first.top - last.top) <= 2) out.push([needle, first.left < last.left]);
+        }
+      }
+    }
+  }
+  return out;
+}"""
 
 _PROBE = """() => {
   const order = (el) => {  // true when the first character is drawn left of the last (left-to-right order)
@@ -123,12 +144,13 @@ def _render(nb: nbformat.NotebookNode, path: Path) -> str:
 def test_chromium_shows_code_and_versions_left_to_right_in_arabic_cells(tmp_path):
     with browser.page() as page:
         print(f"Chromium {page.context.browser.version}")
-        rows, seen = [], set()
+        rows, texts, seen = [], [], set()
         for notebook in discover(ROOT):
             page.goto(_render(notebook.read("ar"), tmp_path / f"{notebook.name}.html"))
             found = page.evaluate(_PROBE)
             assert found, f"ar/{notebook.name}: no code inside right-to-left cells"
             rows += [dict(r, notebook=notebook.name) for r in found]
+            texts += [(notebook.name, *hit) for hit in page.evaluate(_TEXT_ORDER, TEXT_EXAMPLES)]
         for row in rows:
             where = f"ar/{row['notebook']} {row['kind']} {row['text']!r}"
             assert row["direction"] == "ltr", where  # the code itself
@@ -137,6 +159,8 @@ def test_chromium_shows_code_and_versions_left_to_right_in_arabic_cells(tmp_path
             assert row["ltrOrder"] in (True, None), f"{where} is drawn right-to-left"
             seen.add(row["text"])
         assert [e for e in EXAMPLES if e not in seen] == []
+        assert {needle for _, needle, _ in texts} == set(TEXT_EXAMPLES)
+        assert [t for t in texts if not t[2]] == [], "drawn right-to-left"
         bash = [r for r in rows if r["kind"] == "pre" and "pip install -r requirements/flash.txt" in r["text"]]
         assert [r["notebook"] for r in bash] == ["01_flash_attention_2"] and bash[0]["align"] in ("start", "left")
         comments = [r for r in rows if r["kind"] == "pre-line" and r["text"].startswith("# NVIDIA")]
@@ -144,7 +168,7 @@ def test_chromium_shows_code_and_versions_left_to_right_in_arabic_cells(tmp_path
 
 
 def test_chromium_control_without_isolates_the_order_breaks(tmp_path):
-    """The check above can fail: the same Arabic sentence without isolates draws `benchmark()` as `()benchmark`."""
+    """The checks above can fail: without isolates Chromium draws `benchmark()` as `()benchmark` and 5.x as x.5."""
     with browser.page() as page:
         text = "ولهذا يستبعد `benchmark()` الاستدعاءات الأولى، ويأتي بعده الإصدار 5.x."
         for source, expected in ((text, False), (isolate_ltr(text), True)):
@@ -153,3 +177,4 @@ def test_chromium_control_without_isolates_the_order_breaks(tmp_path):
             page.goto(_render(nb, tmp_path / "control.html"))
             rows = {r["text"]: r for r in page.evaluate(_PROBE)}
             assert rows["benchmark()"]["ltrOrder"] is expected, source
+            assert page.evaluate(_TEXT_ORDER, ["5.x"]) == [["5.x", expected]], source  # drawn "x.5" without
