@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import i18n
+from . import glossary as glossaries
+from . import i18n, style
 from .notebooks import (
     LANGUAGES,
     REQUIRED_METADATA,
@@ -82,15 +83,50 @@ def index_problems(root: Path) -> list[Problem]:
             for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
 
 
+def glossary_problems(root: Path, lang: str) -> tuple[glossaries.Glossary, list[Problem]]:
+    """The language's glossary, and what is wrong with the file itself."""
+    glossary = glossaries.load(root, lang)
+    rel = str(glossaries.glossary_path(root, lang).relative_to(root))
+    if glossary.path is None:
+        return glossary, [Problem(rel, "glossary missing (see README: Adding or updating a translation)")]
+    return glossary, [Problem(rel, error) for error in glossary.errors]
+
+
+def wording_problems(notebook: Notebook, lang: str, glossary: glossaries.Glossary) -> list[Problem]:
+    """Forbidden renderings of glossary terms and breaches of the style guide's mechanical rules, per cell."""
+    if not notebook.catalog(lang).exists():
+        return []
+    cat = str(notebook.catalog(lang).relative_to(notebook.root))
+    gloss = str(glossaries.glossary_path(notebook.root, lang).relative_to(notebook.root))
+    problems = []
+    for entry in i18n.load_catalog(notebook, lang):
+        if entry.obsolete or not entry.msgstr:
+            continue
+        for term, found in glossary.problems(entry.msgid, entry.msgstr):
+            problems.append(Problem(cat, f"cell {entry.msgctxt}: glossary: «{found}» is a forbidden rendering of "
+                                         f"{term.key!r}; use «{term.sanctioned}» ({gloss})"))
+        for finding in style.findings(entry.msgstr, lang):
+            problems.append(Problem(cat, f"cell {entry.msgctxt}: style: {finding} (notebooks/i18n/{lang}/STYLE.md)"))
+    return problems
+
+
 def all_problems(root: Path) -> list[Problem]:
     notebooks = discover(root)
     problems = output_problems(root) + orphan_problems(root, {n.name for n in notebooks})
     if not notebooks:
         problems.append(Problem("notebooks/en", "no notebooks"))
+    if any(n.name == Path(glossaries.GLOSSARY_NAME).stem for n in notebooks):
+        problems.append(Problem("notebooks/en", f"no notebook may be named {Path(glossaries.GLOSSARY_NAME).stem!r}: "
+                                                 f"notebooks/i18n/<lang>/{glossaries.GLOSSARY_NAME} is the glossary"))
+    loaded = {}
+    for lang in TRANSLATED:
+        loaded[lang], found = glossary_problems(root, lang)
+        problems += found
     for notebook in notebooks:
         problems += source_problems(notebook)
         for lang in TRANSLATED:
             problems += i18n.catalog_problems(notebook, lang)
+            problems += wording_problems(notebook, lang, loaded[lang])
     if notebooks:
         problems += index_problems(root)
     return problems
