@@ -100,6 +100,7 @@ def test_glossary_format_regex_allow_and_errors(tmp_path):
     assert [found for _, found in loaded.problems(english, "解码器把 token 译码")] == ["译码"]
     assert loaded.problems("decoding is bandwidth-bound", "解码") == []  # the Match regex does not apply
     assert term.hits("`解码` 与 $解码$") == []  # code and math are never checked
+    assert loaded.problems("see `decoding of text`", "解码") == []  # nor does a term inside English code
 
 
 def test_default_match_is_a_whole_word_with_simple_plural():

@@ -72,7 +72,7 @@ class Glossary:
 
     def problems(self, english: str, translation: str) -> list[tuple[Term, str]]:
         """(term, forbidden rendering found) for every term the English uses and the translation renders wrongly."""
-        flat = re.sub(r"\s+", " ", english)
+        flat = re.sub(r"\s+", " ", mask(english, " "))  # the English prose only: code and math never name a term
         out = []
         for term in self.terms:
             if term.match.search(flat):
