@@ -36,20 +36,27 @@ class Preset:
     description: str
     save_dtype: str = "float32"  # real-size shapes are stored in bfloat16 to halve disk and build time
     tiny: bool = True
+    weights: str = "random"  # "random" (normal init, for speed and memory at real shapes) or "trained"
+    training: dict[str, Any] | None = None  # steps, batch_size, seq_len, lr, vocab_size for trained presets
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever the preset's definition (or the transformers release that writes it) does, so a stale
-        cached build is never reused; environments pinned to other transformers versions build their own copy."""
+        cached build is never reused; environments pinned to other transformers versions build their own copy.
+        A trained preset also depends on the Python whose standard library it was trained on."""
+        import platform
+
         import transformers
 
         release = ".".join(transformers.__version__.split(".")[:2])
-        spec = json.dumps([self.family, self.task, self.config, self.save_dtype, _TOKENIZER_VERSION, release],
-                          sort_keys=True)
-        return hashlib.sha256(spec.encode()).hexdigest()[:10]
+        spec = [self.family, self.task, self.config, self.save_dtype, _TOKENIZER_VERSION, release]
+        if self.weights == "trained":
+            spec += [self.training, _TRAINING_VERSION, ".".join(platform.python_version_tuple()[:2])]
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
 
 
 _TOKENIZER_VERSION = 2
+_TRAINING_VERSION = 1
 _TINY_VOCAB = 1024  # tokenizer (and so model) vocabulary of the tiny presets
 
 PRESETS: dict[str, Preset] = {
@@ -86,6 +93,12 @@ PRESETS: dict[str, Preset] = {
         Preset("distilbert-base-classifier", "distilbert", "sequence-classification", dict(vocab_size=30522, dim=768,
                hidden_dim=3072, n_layers=6, n_heads=12, max_position_embeddings=512, num_labels=2),
                "DistilBERT-base classifier shape (67M parameters)", "float32", False),
+        # Trained offline on the standard library's sources (about two minutes on two cores): for quality sections.
+        Preset("trained-llama", "llama", "causal-lm", dict(hidden_size=128, intermediate_size=384, num_hidden_layers=4,
+               num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024),
+               "Llama architecture, 4 layers, d=128 (1.1M parameters), trained on Python's standard-library sources "
+               "(every linear layer a multiple of 64 wide, as bitsandbytes' 4-bit CPU kernels need)",
+               weights="trained", training=dict(steps=600, batch_size=16, seq_len=128, lr=5e-3, vocab_size=1024)),
     ]
 }
 
@@ -104,8 +117,8 @@ def is_encoder(family: str) -> bool:
     return family in ("bert", "distilbert")
 
 
-def build_tokenizer(family: str, vocab_size: int):
-    """Train a byte-level BPE on the bundled corpus: any text encodes, nothing is downloaded.
+def build_tokenizer(family: str, vocab_size: int, lines: list[str] | None = None):
+    """Train a byte-level BPE on `lines` (default: the bundled corpus): any text encodes, nothing is downloaded.
 
     Decoder tokenizers pad on the left (generation appends on the right); encoder ones wrap input in [CLS] ... [SEP].
     """
@@ -122,7 +135,7 @@ def build_tokenizer(family: str, vocab_size: int):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(corpus_text().splitlines(), trainer)
+    tok.train_from_iterator(lines if lines is not None else corpus_text().splitlines(), trainer)
     if is_encoder(family):
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
@@ -166,21 +179,33 @@ def init_std(config) -> float:
 
 @torch.no_grad()
 def randomize_weights(model: torch.nn.Module, std: float, seed: int = 0) -> None:
-    """Normal(0, std) weights for linear and embedding layers, zero biases, unit norms: how the real models start."""
+    """Normal(0, std) weights for linear and embedding layers, zero biases, unit norms: how the real models start.
+
+    Meant for a model built under transformers' no_init_weights() (so weights are initialized once, not twice):
+    every parameter must be set here, and one that is not raises instead of keeping uninitialized memory.
+    """
     generator = torch.Generator().manual_seed(seed)
+    done: set[int] = set()
     for module in model.modules():
         if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
             w = module.weight
             w.copy_(torch.randn(w.shape, generator=generator, dtype=torch.float32).mul_(std).to(w.dtype))
+            done.add(id(w))
             if getattr(module, "bias", None) is not None:
                 module.bias.zero_()
+                done.add(id(module.bias))
             if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None:
                 w[module.padding_idx].zero_()
         elif isinstance(module, torch.nn.LayerNorm) or type(module).__name__.endswith("RMSNorm"):
             if getattr(module, "weight", None) is not None:
                 module.weight.fill_(1.0)
+                done.add(id(module.weight))
             if getattr(module, "bias", None) is not None:
                 module.bias.zero_()
+                done.add(id(module.bias))
+    missed = [name for name, p in model.named_parameters() if id(p) not in done]
+    if missed:
+        raise RuntimeError(f"randomize_weights does not know how to initialize: {', '.join(missed[:5])}")
 
 
 def _quiet_progress_bars() -> None:
@@ -191,14 +216,54 @@ def _quiet_progress_bars() -> None:
 
 
 def _auto_class(task: str):
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    """The Auto class that loads a checkpoint of this role with exactly the weights it has."""
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
 
-    return {"causal-lm": AutoModelForCausalLM, "sequence-classification": AutoModelForSequenceClassification}[task]
+    return {"causal-lm": AutoModelForCausalLM, "sequence-classification": AutoModelForSequenceClassification,
+            "encoder": AutoModel, "base-decoder": AutoModel}[task]
 
 
 def preset_dir(name: str) -> Path:
     preset = PRESETS[name]
     return cache_dir() / "models" / f"{name}-{preset.fingerprint}"
+
+
+def _build_random(preset: Preset):
+    """A tokenizer trained on the bundled corpus and a model with normal(0, initializer_range) weights."""
+    try:
+        from transformers.initialization import no_init_weights
+    except ImportError:  # transformers 4.x (the side environments)
+        from transformers.modeling_utils import no_init_weights
+
+    tokenizer = build_tokenizer(preset.family, vocab_size=_TINY_VOCAB if preset.tiny else 4096)
+    # Tiny models get exactly the tokenizer's vocabulary; real shapes keep their real vocabulary size.
+    config = _config_for(preset, vocab_size=len(tokenizer))
+    with torch.device("cpu"), no_init_weights():  # initialized once, by randomize_weights, not twice
+        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): DTYPES[preset.save_dtype]})
+    randomize_weights(model, init_std(config))
+    return model, tokenizer, {"random_weights": True, "weights": "random"}
+
+
+def _build_trained(preset: Preset):
+    """A tokenizer and a model trained on the standard library's sources (see gpuguide_utils.training)."""
+    from .training import stdlib_corpus, train_causal_lm
+
+    spec = dict(preset.training or {})
+    train_text, heldout_text, modules = stdlib_corpus()
+    tokenizer = build_tokenizer(preset.family, vocab_size=spec["vocab_size"], lines=train_text.splitlines(keepends=True))
+    config = _config_for(preset, vocab_size=len(tokenizer))
+    torch.manual_seed(0)
+    with torch.device("cpu"):
+        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): torch.float32})
+
+    def ids(text: str) -> torch.Tensor:
+        return torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"], dtype=torch.long)
+
+    report = train_causal_lm(model, ids(train_text), ids(heldout_text), steps=spec["steps"],
+                             batch_size=spec["batch_size"], seq_len=spec["seq_len"], lr=spec["lr"])
+    training = dict(report.to_dict(), corpus_modules=len(modules), corpus="Python standard-library sources: " +
+                    ", ".join(modules))
+    return model, tokenizer, {"random_weights": False, "weights": "trained", "training": training}
 
 
 def build_preset(name: str, *, force: bool = False) -> Path:
@@ -214,18 +279,13 @@ def build_preset(name: str, *, force: bool = False) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     _quiet_progress_bars()
-    tokenizer = build_tokenizer(preset.family, vocab_size=_TINY_VOCAB if preset.tiny else 4096)
-    # Tiny models get exactly the tokenizer's vocabulary; real shapes keep their real vocabulary size.
-    config = _config_for(preset, vocab_size=len(tokenizer))
-    with torch.device("cpu"):
-        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): DTYPES[preset.save_dtype]})
-    randomize_weights(model, init_std(config))
+    model, tokenizer, extra = (_build_trained if preset.weights == "trained" else _build_random)(preset)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "gpuguide_preset.json").write_text(
-            json.dumps({"preset": name, "description": preset.description, "random_weights": True}, indent=2)
+            json.dumps({"preset": name, "description": preset.description, **extra}, indent=2)
         )
         if force and target.exists():
             shutil.rmtree(target)
@@ -239,42 +299,97 @@ def build_preset(name: str, *, force: bool = False) -> Path:
     return target
 
 
+def preset_info(path: str | Path) -> dict[str, Any]:
+    """What a preset directory records about itself (description, weights, training report); {} elsewhere."""
+    info = Path(path) / "gpuguide_preset.json"
+    return json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
+
+
+#: What a checkpoint can be used for, from its config's architectures.
+ROLES = ("causal-lm", "sequence-classification", "encoder", "base-decoder")
+
+
 @dataclass(frozen=True)
 class ModelSource:
-    """Where a model_id points: a preset (built locally), a local directory, or a hub id."""
+    """Where a model_id points (a preset built locally, a local directory, or a hub id) and what it holds."""
 
     model_id: str
     kind: str  # "preset", "local", "hub"
     path: str  # what from_pretrained receives
-    random_weights: bool = False
+    weights: str = "pretrained"  # "random" or "trained" for presets
+    task: str = "causal-lm"  # one of ROLES: the head the checkpoint's weights include
+    architecture: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def random_weights(self) -> bool:
+        return self.weights == "random"
+
+
+def task_of_architecture(architecture: str, model_type: str) -> str:
+    """The role a checkpoint's saved class gives it: which heads its weights include."""
+    if architecture.endswith(("ForCausalLM", "LMHeadModel")):
+        return "causal-lm"
+    if architecture.endswith("ForSequenceClassification"):
+        return "sequence-classification"
+    if is_encoder(model_type) or model_type in ("roberta", "xlm-roberta", "electra", "albert", "deberta", "deberta-v2"):
+        return "encoder"  # a base encoder, or one with a head this suite does not use (masked LM): AutoModel loads it
+    return "base-decoder"
+
+
+def _inspect(path: str) -> tuple[str, str]:
+    """(task, architecture) of a checkpoint, read from its config (no weights are loaded)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+    architecture = (config.architectures or [""])[0]
+    return task_of_architecture(architecture, config.model_type), architecture or config.model_type
 
 
 def resolve(model_id: str) -> ModelSource:
     """Classify model_id and build the preset if needed. Raises ValueError naming the valid choices."""
     if model_id in PRESETS:
-        return ModelSource(model_id, "preset", str(build_preset(model_id)), random_weights=True)
+        preset = PRESETS[model_id]
+        task = "causal-lm" if preset.task == "causal-lm" else "sequence-classification"
+        return ModelSource(model_id, "preset", str(build_preset(model_id)), weights=preset.weights, task=task,
+                           architecture=preset.family)
     path = Path(model_id).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ValueError(f"model_id={model_id!r} is a directory without config.json; expected a saved checkpoint")
-        return ModelSource(model_id, "local", str(path))
+        task, architecture = _inspect(str(path))
+        return ModelSource(model_id, "local", str(path), task=task, architecture=architecture)
     if _HUB_ID.match(model_id) and not model_id.startswith((".", "/", "~")):
-        return ModelSource(model_id, "hub", model_id)
+        try:
+            task, architecture = _inspect(model_id)
+        except OSError as error:
+            raise ValueError(f"model_id={model_id!r} looks like a hub id but its config cannot be read "
+                             f"({type(error).__name__}); offline (HF_HUB_OFFLINE=1) use a preset or a local "
+                             f"checkpoint directory; presets: {', '.join(PRESETS)}") from None
+        return ModelSource(model_id, "hub", model_id, task=task, architecture=architecture)
     raise ValueError(
         f"model_id={model_id!r} is not a preset, an existing checkpoint directory or an 'org/name' hub id; "
         f"presets: {', '.join(PRESETS)}"
     )
 
 
-def task_of(path: str) -> str:
-    """The task head a checkpoint was saved with, from config.architectures (default: causal-lm)."""
-    from transformers import AutoConfig
+def check_role(source: ModelSource, role: str, parameter: str = "model_id") -> None:
+    """Refuse a checkpoint that lacks the weights a notebook's use of it needs (never invent them at random).
 
-    architectures = AutoConfig.from_pretrained(path).architectures or []
-    if any(a.endswith("ForSequenceClassification") for a in architectures):
-        return "sequence-classification"
-    return "causal-lm"
+    role "causal-lm" needs a language-model head; role "encoder" takes a classifier or a base encoder.
+    """
+    if role == "causal-lm" and source.task != "causal-lm":
+        raise ValueError(f"{parameter}={source.model_id!r} is a {source.architecture} checkpoint without a "
+                         "language-model head; this notebook generates tokens, and loading it with "
+                         "AutoModelForCausalLM would fill that head with random weights. Use a *ForCausalLM checkpoint")
+    if role == "encoder" and source.task not in ("sequence-classification", "encoder"):
+        raise ValueError(f"{parameter}={source.model_id!r} is a {source.architecture} checkpoint; this notebook "
+                         "needs an encoder (BERT/DistilBERT family), with or without a classification head")
+
+
+def task_of(path: str) -> str:
+    """The head a checkpoint was saved with: "causal-lm", "sequence-classification", "encoder" or "base-decoder"."""
+    return _inspect(path)[0]
 
 
 def to_dtype(dtype: str | torch.dtype) -> torch.dtype | str:
@@ -299,30 +414,34 @@ def load_model(
 ):
     """Load a preset, local checkpoint or hub id with from_pretrained: safetensors only, no remote code.
 
-    Without device_map the whole model goes to `device` at load time (device_map={"": device}).
+    Notebooks write from_pretrained out themselves; this is for helpers, tests and exercises. The class follows the
+    checkpoint (a base encoder loads with AutoModel), and a load that would leave weights at random is refused.
     """
     source = resolve(model_id)
-    task = task or task_of(source.path)
-    if task not in TASKS:
-        raise ValueError(f"task={task!r} is not supported; choose one of: {', '.join(TASKS)}")
+    task = task or source.task
+    if task not in ROLES:
+        raise ValueError(f"task={task!r} is not supported; choose one of: {', '.join(ROLES)}")
     _quiet_progress_bars()
     # Only options that were given: an explicit quantization_config=None makes transformers 5 ignore the one
     # saved in a quantized checkpoint's config.json, and reloading it then fails.
     optional = {k: v for k, v in dict(attn_implementation=attn_implementation, quantization_config=quantization_config).items()
                 if v is not None}
-    model = _auto_class(task).from_pretrained(
+    model, info = _auto_class(task).from_pretrained(
         source.path,
         **{dtype_keyword(): to_dtype(dtype)},
         device_map=device_map if device_map is not None else {"": str(torch.device(device))},
         use_safetensors=True,
         trust_remote_code=False,
+        output_loading_info=True,
         **optional,
         **kwargs,
     )
+    if info.get("missing_keys"):
+        missing = sorted(info["missing_keys"])
+        raise ValueError(f"{model_id!r} has no weights for {len(missing)} tensor(s) its {type(model).__name__} needs "
+                         f"(e.g. {', '.join(missing[:3])}); refusing to fill them at random. Load it with the class "
+                         f"its config names ({source.architecture}), or pass task=")
     model.eval()
-    # Remembered so switch_attention can reload a model whose class cannot change attention after loading.
-    model.gpuguide_load_args = dict(model_id=model_id, device=device, dtype=dtype, quantization_config=quantization_config,
-                                    device_map=device_map, task=task, **kwargs)
     return model
 
 

@@ -1,13 +1,17 @@
-"""Check a notebook's parameters up front: one clear message naming the parameter, its value and the valid choices."""
+"""Check a notebook's parameters up front: one clear message naming the parameter, its value and the valid choices.
+
+Sizes left at None come from the run profile that fits this machine (gpuguide_utils.profiles), so a notebook opened
+by hand in Jupyter or Colab picks sizes for the hardware it finds, and the runner's profile and overrides win.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from . import models
+from . import models, profiles
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -46,38 +50,96 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def native_bf16(device: str) -> bool:
+    """True where bfloat16 runs natively: every CPU build of torch, and NVIDIA GPUs of compute capability 8.0+.
+
+    torch.cuda.is_bf16_supported() also says True on a T4 (sm75), where bf16 is only emulated (no tensor cores, and
+    SDPA's fused kernels refuse it), so this asks for the compute capability instead.
+    """
+    if not device.startswith("cuda"):
+        return True
+    return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
+
+
+def half_dtype(device: str) -> str:
+    """The 16-bit dtype to compute in on this device: bfloat16 where native, else float16."""
+    return "bfloat16" if native_bf16(device) else "float16"
+
+
 def resolve_dtype(dtype: str, device: str) -> str:
-    """'auto' -> float16 on CUDA (bfloat16 where supported), float32 on CPU; anything else must be in models.DTYPES."""
+    """'auto' -> the device's 16-bit dtype on CUDA (bf16 on sm80+, fp16 before), float32 on CPU."""
     choices = ("auto", *models.DTYPES)
     if dtype not in choices:
         raise ParameterError(f"dtype={dtype!r} is not supported; choose one of: {', '.join(choices)}")
     if dtype == "auto":
-        if device.startswith("cuda"):
-            return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-        return "float32"
+        return half_dtype(device) if device.startswith("cuda") else "float32"
     return dtype
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Checked parameters, with 'auto' resolved: what the rest of the notebook uses."""
+    """Checked parameters, with 'auto' and None resolved: what the rest of the notebook uses."""
 
+    notebook: str
+    profile: str
     model_id: str
     device: str
     dtype: str
-    sizes: dict[str, int | list[int]]
-    source: models.ModelSource
+    sizes: dict[str, Any]
+    sources: dict[str, models.ModelSource] = field(default_factory=dict)  # every *_id parameter, resolved
+    from_profile: tuple[str, ...] = ()  # the names whose value came from the profile
 
     def __getattr__(self, name: str) -> Any:
         sizes = object.__getattribute__(self, "sizes")
         if name in sizes:
             return sizes[name]
+        sources = object.__getattribute__(self, "sources")
+        if name in sources:  # e.g. settings.encoder_id: the id as given (settings.checkpoints[name] is the path)
+            return sources[name].model_id
         raise AttributeError(name)
 
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """The dtype as a torch.dtype, for from_pretrained(dtype=...)."""
+        return models.DTYPES[self.dtype]
+
+    @property
+    def half_dtype(self) -> torch.dtype:
+        """The 16-bit dtype this device computes in natively (bf16 on CPUs and sm80+ GPUs, fp16 before)."""
+        return models.DTYPES[half_dtype(self.device)]
+
+    @property
+    def source(self) -> models.ModelSource:
+        return self.sources["model_id"]
+
+    @property
+    def checkpoint(self) -> str:
+        """What from_pretrained receives for model_id: a local directory (presets are built there) or a hub id."""
+        return self.sources["model_id"].path
+
+    @property
+    def checkpoints(self) -> dict[str, str]:
+        """from_pretrained's argument for every model parameter, e.g. settings.checkpoints["encoder_id"]."""
+        return {name: source.path for name, source in self.sources.items()}
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(parameter, value and where it came from) in reading order."""
+        out = [("profile", self.profile)]
+        for name in ("model_id", *[n for n in self.sources if n != "model_id"], "device", "dtype", *self.sizes):
+            value = {"model_id": self.model_id, "device": self.device, "dtype": self.dtype}.get(name)
+            if value is None:
+                value = self.sources[name].model_id if name in self.sources else self.sizes.get(name)
+            note = ""
+            if name in self.sources:
+                source = self.sources[name]
+                note = f" [{source.kind}{', ' + source.weights if source.weights != 'pretrained' else ''}]"
+            origin = " (profile)" if name in self.from_profile else ""
+            out.append((name, f"{value!r}{note}{origin}"))
+        return out
+
     def __str__(self) -> str:
-        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
-        weights = " (random weights)" if self.source.random_weights else ""
-        return f"model_id={self.model_id!r} [{self.source.kind}{weights}], device={self.device!r}, dtype={self.dtype!r}, {sizes}"
+        width = max(len(k) for k, _ in self.rows())
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows())
 
 
 def _positive_int(value: Any) -> bool:
@@ -109,24 +171,68 @@ def check_environment(name: str) -> dict[str, str]:
     return installed
 
 
-def check_parameters(model_id: str, device: str = "auto", dtype: str = "auto", **sizes: int | list[int]) -> Settings:
-    """Validate the parameters cell's values; every keyword in `sizes` must be a positive int (or a list of them).
+def _is_model_parameter(name: str) -> bool:
+    return name == "model_id" or name.endswith("_model_id") or name in ("encoder_id", "decoder_id")
 
-    Builds the model preset if needed (so a bad model_id fails here, not ten cells later).
-    """
-    _quiet_tracebacks()
-    for name, value in sizes.items():
-        if isinstance(value, (list, tuple)):
-            if not value or not all(_positive_int(v) for v in value):
-                raise ParameterError(f"{name}={value!r} must be a non-empty list of positive integers")
-        elif not _positive_int(value):
-            raise ParameterError(f"{name}={value!r} must be a positive integer")
-    if not isinstance(model_id, str) or not model_id:
-        raise ParameterError(f"model_id={model_id!r} must be a preset name, a checkpoint directory or a hub id")
-    resolved_device = resolve_device(str(device))
-    resolved_dtype = resolve_dtype(str(dtype), resolved_device)
+
+def _check_size(name: str, value: Any, default: Any) -> None:
+    """Positive integers (or lists of them); a positive number where the profile's own value is a float."""
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ParameterError(f"{name}={value!r} must be a positive number")
+    elif isinstance(value, (list, tuple)):
+        if not value or not all(_positive_int(v) for v in value):
+            raise ParameterError(f"{name}={value!r} must be a non-empty list of positive integers")
+    elif not _positive_int(value):
+        raise ParameterError(f"{name}={value!r} must be a positive integer")
+
+
+def _pick_profile(profile: str, device: str) -> str:
+    cuda = torch.cuda.is_available() and device != "cpu"
+    memory = None
+    if cuda:
+        index = int(device.split(":")[1]) if device.startswith("cuda:") else 0
+        memory = torch.cuda.get_device_properties(index).total_memory
     try:
-        source = models.resolve(model_id)
+        return profiles.resolve_profile(str(profile), cuda, memory).name
     except ValueError as error:
         raise ParameterError(str(error)) from None
-    return Settings(model_id, resolved_device, resolved_dtype, dict(sizes), source)
+
+
+def check_parameters(notebook: str, profile: str = "auto", **params: Any) -> Settings:
+    """Validate a notebook's parameters cell; values left at None come from `profile` ("auto": by hardware).
+
+    Every model parameter (model_id, *_model_id, encoder_id, decoder_id) is resolved here, building a preset when
+    needed, so a bad id or a checkpoint without the weights the notebook needs fails in this cell, not ten cells
+    later. Other values must be positive integers (or non-empty lists of them).
+    """
+    _quiet_tracebacks()
+    from .warnings_filter import quiet_known_warnings
+
+    quiet_known_warnings()
+    if notebook not in profiles.SIZES:
+        raise ParameterError(f"notebook={notebook!r} is not known; known: {', '.join(profiles.SIZES)}")
+    device_param = params.get("device") if params.get("device") is not None else "auto"
+    chosen = _pick_profile(profile, str(device_param))
+    defaults = profiles.sizes_for(notebook, chosen)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ParameterError(f"{', '.join(unknown)} is not a parameter of {notebook}; parameters: {', '.join(defaults)}")
+    values = {name: params.get(name) if params.get(name) is not None else default for name, default in defaults.items()}
+    from_profile = tuple(name for name in defaults if params.get(name) is None)
+    device = resolve_device(str(values.pop("device", "auto")))
+    dtype = resolve_dtype(str(values.pop("dtype", "auto")), device)
+    sources = {}
+    for name in [n for n in values if _is_model_parameter(n)]:
+        model_id = values.pop(name)
+        if not isinstance(model_id, str) or not model_id:
+            raise ParameterError(f"{name}={model_id!r} must be a preset name, a checkpoint directory or a hub id")
+        try:
+            sources[name] = models.resolve(model_id)
+            models.check_role(sources[name], profiles.role_of(notebook, name), name)
+        except ValueError as error:
+            raise ParameterError(str(error).replace("model_id=", f"{name}=", 1)) from None
+    for name, value in values.items():
+        _check_size(name, value, defaults[name])
+    return Settings(notebook, chosen, sources["model_id"].model_id if "model_id" in sources else "", device, dtype,
+                    values, sources, from_profile)

@@ -60,8 +60,8 @@ def test_one_loader_for_preset_local_dir_and_hub_id(tmp_path):
     load_tokenizer("tiny-opt").save_pretrained(local)
     assert resolve(str(local)).kind == "local"
     assert load_model(str(local), dtype="float16").dtype == torch.float16
-    hub = resolve("meta-llama/Llama-2-7b-hf")
-    assert hub.kind == "hub" and hub.path == "meta-llama/Llama-2-7b-hf"
+    with pytest.raises(ValueError, match="looks like a hub id but its config cannot be read"):
+        resolve("meta-llama/Llama-2-7b-hf")  # offline (HF_HUB_OFFLINE=1): said clearly, not a random model
 
 
 def test_unknown_model_id_lists_presets(tmp_path):
@@ -92,6 +92,25 @@ def test_classifier_preset_task_is_detected():
     model = load_model("tiny-distilbert-classifier")
     assert type(model).__name__ == "DistilBertForSequenceClassification"
     assert models.task_of(str(models.build_preset("tiny-bert"))) == "sequence-classification"
+
+
+def test_a_base_encoder_checkpoint_loads_without_an_invented_head(tmp_path):
+    from transformers import AutoModel
+
+    base = tmp_path / "bert-base"
+    AutoModel.from_pretrained(models.build_preset("tiny-bert")).save_pretrained(base)  # drops the classifier head
+    load_tokenizer("tiny-bert").save_pretrained(base)
+    source = resolve(str(base))
+    assert source.task == "encoder" and source.architecture == "BertModel"
+    assert type(load_model(str(base))).__name__ == "BertModel"
+    with pytest.raises(ValueError, match="refusing to fill them at random"):
+        load_model(str(base), task="sequence-classification")
+
+
+def test_random_presets_initialize_every_parameter_once():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Conv1d(1, 1, 3))
+    with pytest.raises(RuntimeError, match="does not know how to initialize: 1.weight"):
+        models.randomize_weights(model, 0.02)
 
 
 def test_make_inputs_is_deterministic():
