@@ -52,41 +52,93 @@ class FlashPath:
 
 
 def flash_path(env: Environment | None = None) -> FlashPath:
-    """flash_attention_2 where the package and an sm80+ GPU are present, else SDPA's FLASH_ATTENTION backend."""
+    """flash_attention_2 where the kernel loads on an sm80+ GPU, else SDPA's FLASH_ATTENTION backend, else plain SDPA.
+
+    Labels are short and say what runs: "flash_attention_2", "sdpa flash backend" (PyTorch's own kernel; on a CPU
+    its CPU kernel), or "sdpa" when no flash kernel exists here (e.g. a T4).
+    """
     env = env or describe_cached()
     fa2 = capability("flash_attention_2", env)
     if fa2:
-        return FlashPath("flash_attention_2", None, "flash_attention_2 (flash_attn package)", fa2.reason)
+        return FlashPath("flash_attention_2", None, "flash_attention_2", fa2.reason)
     backend = capability("sdpa_flash_backend", env)
     if backend:
         where = "PyTorch's CPU kernel" if env.device_type == "cpu" else "PyTorch's CUDA kernel"
-        return FlashPath("sdpa", SDPBackend.FLASH_ATTENTION, f"sdpa, FLASH_ATTENTION backend ({where})",
-                         f"{fa2.reason}; using SDPA's flash backend instead")
-    return FlashPath("sdpa", None, "sdpa (backend chosen by PyTorch)", f"{fa2.reason}; {backend.reason}")
+        return FlashPath("sdpa", SDPBackend.FLASH_ATTENTION, "sdpa flash backend",
+                         f"{fa2.reason}; using SDPA's FLASH_ATTENTION backend ({where}) instead")
+    return FlashPath("sdpa", None, "sdpa", f"no flash kernel here: {fa2.reason}; {backend.reason}")
+
+
+def attention_in_use(model: torch.nn.Module) -> str:
+    """The attention implementation the model's config says is in use (what transformers dispatches to)."""
+    return model.config._attn_implementation
 
 
 def switch_attention(model: torch.nn.Module, attn_implementation: str) -> torch.nn.Module:
-    """The model with `attn_implementation` in use: switched in place where the class allows it (most models),
-    else reloaded with the arguments load_model used (e.g. Falcon, which cannot switch after loading).
+    """model.set_attn_implementation(...), then check it took: some classes (Falcon) cannot switch after loading.
 
-    Always returns a model whose config names the implementation asked for, so a measurement's label is true.
+    transformers only logs a warning and keeps the old implementation in that case; this raises instead, so a
+    measurement is never labelled with an implementation that did not run. Load such a model with
+    attn_implementation=... in from_pretrained.
     """
-    if model.config._attn_implementation == attn_implementation:
-        return model
-    model.set_attn_implementation(attn_implementation)  # logs a warning and keeps the old one when unsupported
-    if model.config._attn_implementation == attn_implementation:
-        return model
-    args = getattr(model, "gpuguide_load_args", None)
-    if args is None:
-        raise ValueError(f"{type(model).__name__} cannot switch to {attn_implementation!r} after loading; "
-                         "load it with attn_implementation=... (or through gpuguide_utils.load_model)")
-    from .memory import empty_cache
-    from .models import load_model
+    if attention_in_use(model) != attn_implementation:
+        model.set_attn_implementation(attn_implementation)
+    if attention_in_use(model) != attn_implementation:
+        raise ValueError(f"{type(model).__name__} cannot switch to {attn_implementation!r} after loading (it kept "
+                         f"{attention_in_use(model)!r}); load it with from_pretrained(..., attn_implementation=...)")
+    return model
 
-    device = args["device"]
-    del model
-    empty_cache(device)
-    return load_model(**{**args, "attn_implementation": attn_implementation})
+
+def can_switch_attention(model: torch.nn.Module) -> bool:
+    """Whether set_attn_implementation works on this class after loading (transformers' own flag)."""
+    return bool(getattr(model, "_can_set_attn_implementation", lambda: True)())
+
+
+@dataclass(frozen=True)
+class FusedCheck:
+    """Whether SDPA's fused kernels (flash, memory-efficient, cuDNN) accept this model's attention calls."""
+
+    eligible: bool
+    reason: str
+
+
+def fused_sdpa_check(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> FusedCheck:
+    """Try one forward pass with only SDPA's fused backends allowed (no math fallback) and report what happened.
+
+    An empirical check, because eligibility depends on the model's code: Falcon-7B, for one, builds an explicit
+    attention mask and passes one key/value head against 71 query heads without enable_gqa, which no fused kernel
+    accepts, so its "sdpa" is the math kernel. Needs a model loaded with attn_implementation="sdpa".
+    """
+    if attention_in_use(model) != "sdpa":
+        raise ValueError(f"fused_sdpa_check needs a model using 'sdpa', this one uses {attention_in_use(model)!r}")
+    device = inputs["input_ids"].device
+    fused = [SDPBackend.FLASH_ATTENTION] if device.type == "cpu" else [
+        SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION]
+    try:
+        with torch.inference_mode(), sdpa_kernel(fused), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch explains each refusal in a warning; the reason is given below
+            model(**{k: v[:1, :16] for k, v in inputs.items()}, use_cache=False)
+    except RuntimeError as error:
+        if "No available kernel" not in str(error) and "No viable backend" not in str(error):
+            raise
+        config = model.config
+        heads = getattr(config, "num_attention_heads", None)
+        kv = getattr(config, "num_key_value_heads", None) or (1 if getattr(config, "multi_query", False) else heads)
+        detail = f"; {kv} key/value head(s) for {heads} query heads" if kv and heads and kv != heads else ""
+        return FusedCheck(False, f"SDPA fused kernels not eligible: no fused backend accepts this model's attention "
+                                 f"call{detail} (it runs SDPA's math kernel)")
+    return FusedCheck(True, "SDPA's fused kernels accept this model's attention calls")
+
+
+def profiled_attention_ops(prof: Any, limit: int = 8) -> list[tuple[str, int]]:
+    """(operator name, calls) of the attention-related operators a torch.profiler run recorded, most calls first.
+
+    The public way to see which SDPA kernel ran: e.g. aten::_scaled_dot_product_flash_attention_for_cpu for the CPU
+    flash kernel, aten::_flash_attention_forward on CUDA, or bmm + softmax for eager attention.
+    """
+    keys = ("scaled_dot_product", "flash", "efficient_attention", "cudnn_attention", "softmax", "bmm", "baddbmm")
+    rows = [(e.key, e.count) for e in prof.key_averages() if any(k in e.key.lower() for k in keys)]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]
 
 
 def chosen_backend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, attn_mask: torch.Tensor | None = None,
@@ -100,7 +152,11 @@ def chosen_backend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, 
 
 
 def attention_flops(batch: int, heads: int, seq_len: int, head_dim: int, causal: bool = False) -> float:
-    """Matmul FLOPs of one attention call: QK^T and PV, 2 * b * h * s^2 * d each; half of it when causal."""
+    """Matmul FLOPs of one attention call: QK^T and PV, 2 * b * h * s^2 * d each; half of it when causal.
+
+    Half for causal counts the work a kernel that skips masked tiles does (flash, memory-efficient); the math
+    kernel computes the full matrix and masks it, so count its causal calls with causal=False.
+    """
     flops = 4.0 * batch * heads * seq_len * seq_len * head_dim
     return flops / 2 if causal else flops
 
@@ -108,6 +164,18 @@ def attention_flops(batch: int, heads: int, seq_len: int, head_dim: int, causal:
 def score_matrix_bytes(batch: int, heads: int, seq_len: int, dtype: torch.dtype) -> int:
     """Bytes of the full (seq x seq) score matrix that eager attention materializes per layer."""
     return batch * heads * seq_len * seq_len * torch.empty((), dtype=dtype).element_size()
+
+
+def eager_attention_peak_bytes(batch: int, heads: int, seq_len: int, dtype: torch.dtype) -> int:
+    """Transient peak of transformers' eager attention in one layer: more than one score matrix.
+
+    eager_attention_forward holds the scores QK^T, the masked scores (a new tensor), then the float32 softmax and
+    its cast back to the model's dtype: at its worst moment about two matrices in the model's dtype plus one in
+    float32 (4x one bf16 matrix, 3x one float32 matrix), before any output.
+    """
+    elements = batch * heads * seq_len * seq_len
+    size = torch.empty((), dtype=dtype).element_size()
+    return elements * (2 * size + 4)
 
 
 def heads_and_head_dim(config: Any) -> tuple[int, int]:
@@ -118,23 +186,29 @@ def heads_and_head_dim(config: Any) -> tuple[int, int]:
     return int(heads), int(head_dim)
 
 
-#: Dense (no sparsity) peak tensor-core TFLOP/s for 16-bit inputs, from NVIDIA's datasheets.
-PEAK_TFLOPS_16BIT = {
-    "H200": (989.0, "NVIDIA H200 datasheet (SXM, dense BF16)"),
-    "H100 PCIe": (756.0, "NVIDIA H100 datasheet (PCIe, dense BF16)"),
-    "H100": (989.0, "NVIDIA H100 datasheet (SXM, dense BF16)"),
-    "A100": (312.0, "NVIDIA A100 datasheet (dense BF16)"),
-    "L4": (121.0, "NVIDIA L4 datasheet (dense FP16)"),
-    "A10": (125.0, "NVIDIA A10 datasheet (dense FP16)"),
-    "T4": (65.0, "NVIDIA T4 datasheet (FP16 mixed precision)"),
-}
+#: Dense (no sparsity) peak tensor-core TFLOP/s for 16-bit inputs, from NVIDIA's datasheets; matched as whole words
+#: against torch.cuda.get_device_name(), most specific first ("H100 NVL" before "H100", "L40S" never as "L4").
+PEAK_TFLOPS_16BIT: tuple[tuple[str, float, str], ...] = (
+    (r"H200", 989.0, "NVIDIA H200 datasheet (SXM, dense BF16)"),
+    (r"H100 NVL", 835.0, "NVIDIA H100 NVL datasheet (dense BF16)"),
+    (r"H100 PCIe", 756.0, "NVIDIA H100 datasheet (PCIe, dense BF16)"),
+    (r"H100", 989.0, "NVIDIA H100 datasheet (SXM, dense BF16)"),
+    (r"A100", 312.0, "NVIDIA A100 datasheet (dense BF16)"),
+    (r"L40S", 362.0, "NVIDIA L40S datasheet (dense BF16)"),
+    (r"L40", 181.0, "NVIDIA L40 datasheet (dense BF16)"),
+    (r"L4", 121.0, "NVIDIA L4 datasheet (dense FP16)"),
+    (r"A10", 125.0, "NVIDIA A10 datasheet (dense FP16)"),
+    (r"T4", 65.0, "NVIDIA T4 datasheet (FP16 mixed precision)"),
+)
 
 
 def peak_tflops(device_name: str) -> tuple[float, str] | None:
-    """(peak 16-bit TFLOP/s, source) for a known GPU name, else None; the first matching key wins."""
-    for key, value in PEAK_TFLOPS_16BIT.items():
-        if key in device_name:
-            return value
+    """(peak 16-bit TFLOP/s, source) for a known GPU name, else None: better no fraction than a wrong one."""
+    import re
+
+    for pattern, value, source in PEAK_TFLOPS_16BIT:
+        if re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", device_name):
+            return value, source
     return None
 
 
@@ -181,6 +255,9 @@ def capture_warnings() -> Iterator[Captured]:
     captured = Captured()
     logger = hf_logging.get_logger("transformers")
     handler = _ListHandler(captured.messages)
+    others = list(logger.handlers)
+    for other in others:  # captured messages are shown once, by the caller, not also on stderr
+        logger.removeHandler(other)
     logger.addHandler(handler)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -189,3 +266,5 @@ def capture_warnings() -> Iterator[Captured]:
         captured.messages.extend(str(w.message) for w in caught)
     finally:
         logger.removeHandler(handler)
+        for other in others:
+            logger.addHandler(other)

@@ -134,8 +134,8 @@ class Environment:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows())
 
 
-def describe() -> Environment:
-    """Describe the first CUDA device if there is one, else the CPU, and the installed package versions."""
+def describe(device: str | None = None) -> Environment:
+    """Describe `device` ("cuda:1", "cpu"; default: the current CUDA device if any, else the CPU) and the versions."""
     versions = {name: package_version(name) for name in REPORTED_PACKAGES}
     common = dict(
         cpu_name=_cpu_name(),
@@ -144,8 +144,10 @@ def describe() -> Environment:
         versions=versions,
         ort_providers=_ort_providers(),
     )
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
+    use_cuda = torch.cuda.is_available() and (device is None or str(device).startswith("cuda"))
+    if use_cuda:
+        index = torch.device(device).index if device and ":" in str(device) else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
         return Environment(
             device_type="cuda",
             device_name=props.name,
@@ -225,6 +227,9 @@ def _check(env: Environment, name: str) -> tuple[bool, str]:
             return False, f"FlashAttention-2 needs sm80+, this GPU is {env.sm}"
         if env.versions.get("flash-attn") is None:
             return False, "flash_attn is not installed (see requirements/flash.txt)"
+        importable, why = flash_attn_importable()
+        if not importable:
+            return False, f"flash_attn {env.versions['flash-attn']} is installed but its kernel does not load: {why}"
         return True, f"flash_attn {env.versions['flash-attn']} on {env.sm}, fp16/bf16 only"
     if name in ("bitsandbytes_8bit", "bitsandbytes_4bit"):
         version = env.versions.get("bitsandbytes")
@@ -243,6 +248,21 @@ def _check(env: Environment, name: str) -> tuple[bool, str]:
             return False, "no CUDA device"
         return False, "CUDAExecutionProvider is missing (install onnxruntime-gpu instead of onnxruntime)"
     raise KeyError(f"unknown technique {name!r}; known: {', '.join(TECHNIQUES)}")
+
+
+@lru_cache(maxsize=1)
+def flash_attn_importable() -> tuple[bool, str]:
+    """Import the compiled FlashAttention-2 kernel itself: package metadata says nothing about whether a wheel built
+    for another torch or CUDA loads (it fails with an undefined symbol only when imported)."""
+    try:
+        import flash_attn_2_cuda  # noqa: F401  (the extension module flash_attn's functions call)
+        from transformers.utils import is_flash_attn_2_available
+
+        if not is_flash_attn_2_available():
+            return False, "transformers does not consider it usable (is_flash_attn_2_available() is False)"
+        return True, "ok"
+    except Exception as error:  # ImportError, OSError (undefined symbol), RuntimeError
+        return False, f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:160]}"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -271,14 +291,38 @@ def describe_cached() -> Environment:
     return describe()
 
 
-class CapabilityReport:
-    """The environment and the capability table together, as one displayable object."""
+#: The packages a short report shows (the full report shows every one in REPORTED_PACKAGES).
+SHORT_PACKAGES = ("torch", "transformers")
 
-    def __init__(self, env: Environment | None = None) -> None:
+
+class CapabilityReport:
+    """The environment and the capability table together, as one displayable object.
+
+    Short by default: the device, the two versions every result depends on, and one line per technique that
+    cannot run here, with the reason. `full=True` lists every package and every technique.
+    """
+
+    def __init__(self, env: Environment | None = None, full: bool = False, techniques: tuple[str, ...] | None = None) -> None:
         self.env = env or describe_cached()
-        self.capabilities = capabilities(self.env)
+        self.full = full
+        caps = capabilities(self.env)
+        self.capabilities = {k: v for k, v in caps.items() if techniques is None or k in techniques}
+
+    def _short_rows(self) -> list[tuple[str, str]]:
+        env = self.env
+        rows = [("device", env.label)]
+        if env.device_type == "cuda":
+            rows.append(("compute capability, memory", f"{env.sm}, {format_bytes(env.total_memory_bytes)}"))
+        rows.append(("versions", ", ".join(f"{p} {env.versions.get(p) or 'not installed'}" for p in SHORT_PACKAGES)))
+        missing = [c for c in self.capabilities.values() if not c.available]
+        ready = [c.name for c in self.capabilities.values() if c.available]
+        rows.append(("can run here", ", ".join(ready) or "none of the listed techniques"))
+        rows += [(f"not here: {c.name}", c.reason) for c in missing]
+        return rows
 
     def to_markdown(self) -> str:
+        if not self.full:
+            return "\n".join(["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in self._short_rows()])
         rows = ["| technique | here | why |", "|---|---|---|"]
         for cap in self.capabilities.values():
             rows.append(f"| {cap.name} | {'yes' if cap.available else 'no'} | {cap.reason} |")
@@ -288,6 +332,9 @@ class CapabilityReport:
         return self.to_markdown()
 
     def __str__(self) -> str:
+        if not self.full:
+            width = max(len(k) for k, _ in self._short_rows())
+            return "\n".join(f"{k:<{width}}  {v}" for k, v in self._short_rows())
         width = max(len(c.name) for c in self.capabilities.values())
         caps = "\n".join(
             f"{c.name:<{width}}  {'yes' if c.available else 'no ':<3}  {c.reason}" for c in self.capabilities.values()
@@ -295,9 +342,14 @@ class CapabilityReport:
         return f"{self.env}\n\n{caps}"
 
 
-def report(env: Environment | None = None) -> CapabilityReport:
-    """Hardware, versions and capabilities; displays as a table in a notebook and as text elsewhere."""
-    return CapabilityReport(env)
+def report(env: Environment | None = None, full: bool = False, techniques: tuple[str, ...] | None = None
+           ) -> CapabilityReport:
+    """Hardware, versions and capabilities; displays as a table in a notebook and as text elsewhere.
+
+    Short by default (device, torch and transformers, and why each technique that cannot run here cannot);
+    full=True lists every package and capability. `techniques` limits the list to the ones a notebook uses.
+    """
+    return CapabilityReport(env, full=full, techniques=techniques)
 
 
 def environment_pins(name: str) -> dict[str, str]:

@@ -78,7 +78,7 @@ class MemoryReport:
     peak_bytes: int  # peak allocated (CUDA) or peak RSS (CPU), absolute
     baseline_bytes: int  # the same quantity when the block started
     peak_reserved_bytes: int | None = None  # CUDA caching allocator only
-    device_used_bytes: int | None = None  # NVML: everything on the GPU, other processes and the CUDA context too
+    device_used_bytes: int | None = None  # NVML at the end of the block (not a peak): everything on the GPU
 
     @property
     def increase_bytes(self) -> int:
@@ -90,7 +90,7 @@ class MemoryReport:
         if self.peak_reserved_bytes is not None:
             parts.append(f"reserved {format_bytes(self.peak_reserved_bytes)}")
         if self.device_used_bytes is not None:
-            parts.append(f"device used (NVML) {format_bytes(self.device_used_bytes)}")
+            parts.append(f"device used at the end (NVML) {format_bytes(self.device_used_bytes)}")
         return ", ".join(parts)
 
 
@@ -124,30 +124,43 @@ def _current_rss() -> int:
     return int(psutil.Process(os.getpid()).memory_info().rss)
 
 
-def _nvml_used_bytes(index: int) -> int | None:
+def _nvml_used_bytes(device: torch.device) -> int | None:
+    """NVML's used memory of the GPU torch calls `device`, matched by UUID (torch's index is not NVML's index under
+    CUDA_VISIBLE_DEVICES or CUDA_DEVICE_ORDER)."""
     try:
         import pynvml
 
+        uuid = str(torch.cuda.get_device_properties(device).uuid)
         pynvml.nvmlInit()
         try:
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            return int(pynvml.nvmlDeviceGetMemoryInfo(handle).used)
+            for index in range(pynvml.nvmlDeviceGetCount()):
+                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+                nvml_uuid = pynvml.nvmlDeviceGetUUID(handle)
+                nvml_uuid = nvml_uuid.decode() if isinstance(nvml_uuid, bytes) else nvml_uuid
+                if nvml_uuid.removeprefix("GPU-").removeprefix("MIG-") == uuid.removeprefix("GPU-"):
+                    return int(pynvml.nvmlDeviceGetMemoryInfo(handle).used)
+            return None
         finally:
             pynvml.nvmlShutdown()
-    except Exception:
+    except Exception:  # no NVML, no driver, MIG slices NVML cannot match: report nothing rather than another GPU
         return None
 
 
 class MemoryTracker:
     """Context manager measuring the peak memory of a block.
 
-    CUDA: resets the allocator's peak counters first; reports peak allocated (== torch.cuda.max_memory_allocated),
-    peak reserved, and NVML's device-level used memory at the end. CPU: peak resident set size of the process,
-    read from the kernel's high-water mark where it can be reset, else sampled by a background thread.
+    CUDA: resets the allocator's peak counters first (after freeing its cached blocks when empty_cache=True, so
+    "peak reserved" counts this block only); reports peak allocated (== torch.cuda.max_memory_allocated), peak
+    reserved, and NVML's device-level used memory at the end (a snapshot, not a peak). CPU: peak resident set size
+    of the process, read from the kernel's high-water mark where it can be reset, else sampled by a thread.
     """
 
-    def __init__(self, device: str | torch.device = "cpu", sample_interval_s: float = 0.0005) -> None:
+    def __init__(self, device: str | torch.device = "cpu", sample_interval_s: float = 0.0005,
+                 empty_cache: bool = False) -> None:
         self.device = torch.device(device)
+        if self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", torch.cuda.current_device())
+        self.empty_cache = empty_cache
         self.sample_interval_s = sample_interval_s
         self.report: MemoryReport | None = None
         self._stop = threading.Event()
@@ -158,6 +171,11 @@ class MemoryTracker:
     def __enter__(self) -> MemoryTracker:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
+            if self.empty_cache:
+                import gc
+
+                gc.collect()
+                torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(self.device)
             self._baseline = torch.cuda.memory_allocated(self.device)
         else:
@@ -177,14 +195,13 @@ class MemoryTracker:
     def __exit__(self, *exc: object) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-            index = self.device.index if self.device.index is not None else torch.cuda.current_device()
             self.report = MemoryReport(
                 device=str(self.device),
                 method="CUDA peak allocated",
                 peak_bytes=torch.cuda.max_memory_allocated(self.device),
                 baseline_bytes=self._baseline,
                 peak_reserved_bytes=torch.cuda.max_memory_reserved(self.device),
-                device_used_bytes=_nvml_used_bytes(index),
+                device_used_bytes=_nvml_used_bytes(self.device),
             )
             return
         self._sampled_peak = max(self._sampled_peak, _current_rss())
@@ -198,9 +215,9 @@ class MemoryTracker:
         self.report = MemoryReport(device="cpu", method=method, peak_bytes=peak, baseline_bytes=self._baseline)
 
 
-def track_memory(device: str | torch.device = "cpu") -> MemoryTracker:
+def track_memory(device: str | torch.device = "cpu", empty_cache: bool = False) -> MemoryTracker:
     """`with track_memory(device) as mem: ...` then `mem.report`."""
-    return MemoryTracker(device)
+    return MemoryTracker(device, empty_cache=empty_cache)
 
 
 def empty_cache(device: str | torch.device) -> None:
@@ -208,6 +225,7 @@ def empty_cache(device: str | torch.device) -> None:
     import gc
 
     gc.collect()
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
         torch.cuda.empty_cache()

@@ -13,6 +13,11 @@ import torch
 #: Format name -> bits per quantized weight (storage of the values themselves, before per-block scales).
 FORMAT_BITS = {"int8": 8, "fp4": 4, "nf4": 4, "nf4 + double quant": 4}
 
+#: bitsandbytes' 4-bit block size: one scale (absmax) per 64 weights.
+BLOCK_SIZE = 64
+#: Double quantization quantizes those scales to 8 bits, in blocks of 256 with one float32 scale each.
+NESTED_BLOCK_SIZE = 256
+
 
 def bnb_configs(compute_dtype: torch.dtype) -> dict:
     """The BitsAndBytesConfig of each format compared in the notebooks, 4-bit ones computing in compute_dtype."""
@@ -27,9 +32,34 @@ def bnb_configs(compute_dtype: torch.dtype) -> dict:
     }
 
 
-def expected_footprint(reference: torch.nn.Module, bits: int, skip: tuple[str, ...] = ("lm_head",)) -> int:
-    """Parameters x bits: linear-layer weights at `bits`, everything else (embeddings, norms, skipped modules) as stored
-    in the reference model. Per-block scales are not counted, so the measured size may be a little larger."""
+def scale_bytes(shape: tuple[int, int], fmt: str) -> int:
+    """Bytes of the scales bitsandbytes keeps beside one quantized (out, in) weight matrix.
+
+    int8: one float32 scale per output row. FP4/NF4: one float32 absmax per block of 64 weights (0.5 bits per
+    weight, +12.5% over the 4-bit values) plus the 16-entry code book. With double quantization the absmax values are
+    stored in 8 bits, plus one float32 scale per 256 of them, a 256-entry nested code book and an offset: about
+    0.127 bits per weight, the QLoRA paper's saving of about 0.37 bits per parameter.
+    """
+    out_features, in_features = shape
+    n = out_features * in_features
+    if fmt == "int8":
+        return out_features * 4
+    blocks = -(-n // BLOCK_SIZE)
+    code_book = 16 * 4
+    if fmt == "nf4 + double quant":
+        nested = -(-blocks // NESTED_BLOCK_SIZE)
+        return blocks * 1 + nested * 4 + 256 * 4 + 4 + code_book
+    return blocks * 4 + code_book
+
+
+def expected_footprint(reference: torch.nn.Module, fmt: str | int, skip: tuple[str, ...] = ("lm_head",),
+                       with_scales: bool = True) -> int:
+    """Parameters x bits for a format: linear-layer weights at the format's bits plus their scales (scale_bytes),
+    everything else (embeddings, norms, skipped modules) as stored in the reference model.
+
+    `fmt` is a FORMAT_BITS name; an int means bits without scales (the plain arithmetic).
+    """
+    bits = fmt if isinstance(fmt, int) else FORMAT_BITS[fmt]
     total = 0
     seen: set[int] = set()
     for name, module in reference.named_modules():
@@ -38,7 +68,12 @@ def expected_footprint(reference: torch.nn.Module, bits: int, skip: tuple[str, .
                 continue
             seen.add(p.data_ptr())
             quantized = isinstance(module, torch.nn.Linear) and pname == "weight" and not any(s in name for s in skip)
-            total += p.numel() * bits // 8 if quantized else p.numel() * p.element_size()
+            if quantized:
+                total += p.numel() * bits // 8
+                if with_scales and isinstance(fmt, str):
+                    total += scale_bytes(tuple(p.shape), fmt)
+            else:
+                total += p.numel() * p.element_size()
     for b in reference.buffers():
         total += b.numel() * b.element_size()
     return total
@@ -106,3 +141,23 @@ def round_trip_error(weights: torch.Tensor, quant_type: str, blocksize: int = 64
     packed, state = bnbf.quantize_4bit(weights, quant_type=quant_type, blocksize=blocksize)
     restored = bnbf.dequantize_4bit(packed, state)
     return ((restored - weights).abs().mean() / weights.abs().mean()).item()
+
+
+def onnx_int8_config_name() -> str:
+    """The optimum AutoQuantizationConfig constructor for this CPU's int8 instructions (avx512_vnni, avx512, avx2,
+    arm64), read from /proc/cpuinfo or the machine type."""
+    import platform
+
+    machine = platform.machine().lower()
+    if machine in ("arm64", "aarch64"):
+        return "arm64"
+    flags = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        pass
+    for flag, name in (("avx512_vnni", "avx512_vnni"), ("avx512f", "avx512"), ("avx2", "avx2")):
+        if f" {flag}" in flags:
+            return name
+    return "avx2"

@@ -80,6 +80,11 @@ def synchronize(device: str | torch.device | None) -> None:
         torch.cuda.synchronize(device)
 
 
+def _cuda_device(device: torch.device) -> torch.device:
+    """'cuda' means the current device; events and synchronization must name the one the work runs on."""
+    return device if device.index is not None else torch.device("cuda", torch.cuda.current_device())
+
+
 def benchmark(
     fn: Callable[[], Any],
     *,
@@ -98,13 +103,16 @@ def benchmark(
     for _ in range(warmup):
         fn()
     if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(repeats)]
-        for start, end in events:
-            start.record()
-            fn()
-            end.record()
-        torch.cuda.synchronize(device)
+        device = _cuda_device(device)
+        with torch.cuda.device(device):
+            stream = torch.cuda.current_stream(device)
+            torch.cuda.synchronize(device)
+            events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(repeats)]
+            for start, end in events:
+                start.record(stream)
+                fn()
+                end.record(stream)
+            torch.cuda.synchronize(device)
         return Timing.from_samples([start.elapsed_time(end) / 1e3 for start, end in events], "CUDA events")
     clock = time.perf_counter
     samples = []
@@ -118,7 +126,9 @@ def benchmark(
 def time_unsynchronized(fn: Callable[[], Any], repeats: int = 10) -> Timing:
     """The naive way: perf_counter around a call with no synchronize. On a GPU this times the launch only.
 
-    Kept so a notebook can show the mistake next to benchmark(); do not use it to measure.
+    Kept so a notebook can show the mistake next to benchmark(); do not use it to measure. The work must not
+    synchronize the host by itself (a model forward in transformers may), or the mistake does not show: see
+    matmul_chain.
     """
     samples = []
     for _ in range(repeats):
@@ -128,17 +138,39 @@ def time_unsynchronized(fn: Callable[[], Any], repeats: int = 10) -> Timing:
     return Timing.from_samples(samples, "perf_counter, no synchronize")
 
 
+def matmul_chain(size: int, length: int, device: str | torch.device, dtype: torch.dtype = torch.float32
+                 ) -> Callable[[], torch.Tensor]:
+    """A callable that queues `length` dependent matrix products and returns without reading any result.
+
+    Nothing in it makes the host wait for the GPU, so an unsynchronized timer around it measures only the launches:
+    the clean way to show the mistake (a transformers forward pass may synchronize on its own, hiding it).
+    """
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    a = (torch.randn(size, size, generator=generator) / size**0.5).to(device=device, dtype=dtype)
+    x = torch.randn(size, size, generator=generator).to(device=device, dtype=dtype)
+
+    def run() -> torch.Tensor:
+        y = x
+        for _ in range(length):
+            y = a @ y
+        return y
+
+    return run
+
+
 @dataclass(frozen=True)
 class GenerationTiming:
-    """Prefill (time to first token) and decode measured separately; decode = full generate minus prefill.
+    """Prefill (time to first token) and decode measured separately.
 
-    The two generate() calls are interleaved and the difference taken per pair, so drift in machine speed
-    (other processes, clock changes) hits both sides of the subtraction alike.
+    Time to first token is one forward pass over the prompt with a fresh KV cache plus the argmax: what a server
+    does before it can send the first token, without generate()'s own set-up. Decode is generate(new_tokens) minus
+    generate(1), interleaved and differenced per pair, so generate()'s fixed set-up and any drift in machine speed
+    cancel out; it covers the new_tokens - 1 steps after the first token.
     """
 
     time_to_first_token: Timing
     full_generate: Timing
-    decode: Timing  # per pair: full generate - time to first token
+    decode: Timing  # per pair: generate(new_tokens) - generate(1)
     batch_size: int
     prompt_tokens: int
     new_tokens: int
@@ -164,14 +196,23 @@ class GenerationTiming:
         return self.batch_size / self.decode_s_per_token if self.resolved else None
 
     def to_dict(self) -> dict[str, Any]:
+        steps = max(self.new_tokens - 1, 1)
+        resolved = self.decode.q1_s > 0
         return {
             "ttft_s": self.time_to_first_token.median_s,
             "ttft_iqr_s": self.time_to_first_token.iqr_s,
+            "ttft_s_q1": self.time_to_first_token.q1_s,
+            "ttft_s_q3": self.time_to_first_token.q3_s,
             "generate_s": self.full_generate.median_s,
             "generate_iqr_s": self.full_generate.iqr_s,
             "decode_s_per_token": self.decode_s_per_token,
+            "decode_s_per_token_q1": self.decode.q1_s / steps,
+            "decode_s_per_token_q3": self.decode.q3_s / steps,
             "decode_iqr_s": self.decode.iqr_s,
             "decode_tokens_per_s": self.decode_tokens_per_s,
+            # the interquartile range of the rate, from the decode times' quartiles (slow quartile = low rate)
+            "decode_tokens_per_s_q1": self.batch_size * steps / self.decode.q3_s if resolved else None,
+            "decode_tokens_per_s_q3": self.batch_size * steps / self.decode.q1_s if resolved else None,
             "batch_size": self.batch_size,
             "prompt_tokens": self.prompt_tokens,
             "new_tokens": self.new_tokens,
@@ -188,6 +229,12 @@ class GenerationTiming:
                 + tail)
 
 
+def prefill(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """One forward pass over the prompt with a fresh KV cache, and the first new token (greedy): the prefill phase."""
+    outputs = model(**inputs, use_cache=True, logits_to_keep=1)
+    return outputs.logits[:, -1].argmax(-1)
+
+
 def time_generation(
     model: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
@@ -197,33 +244,39 @@ def time_generation(
     repeats: int = 5,
     **generate_kwargs: Any,
 ) -> GenerationTiming:
-    """Time greedy generation of exactly `new_tokens` tokens, split into prefill and decode.
+    """Time greedy generation of exactly `new_tokens` tokens, split into prefill and decode (see GenerationTiming).
 
-    Time to first token is a generate() call producing one token (the prompt's forward pass and one sampling step);
-    the full call produces `new_tokens`. min_new_tokens pins the length so an early end-of-sequence cannot shorten it.
+    min_new_tokens pins the length so an early end-of-sequence cannot shorten it; generate_kwargs go to every
+    generate() call (e.g. cache_implementation="static").
     """
     if new_tokens < 2:
         raise ValueError(f"new_tokens must be >= 2 to separate prefill from decode, got {new_tokens}")
     device = inputs["input_ids"].device
     kwargs = dict(do_sample=False, **generate_kwargs)
 
-    def generate(n: int) -> Callable[[], Any]:
-        return lambda: model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, **kwargs)
+    def generate(n: int) -> Callable[[], None]:
+        def call() -> None:
+            model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, **kwargs)
+        return call
 
-    first_fn, full_fn = generate(1), generate(new_tokens)
-    firsts, fulls = [], []
+    def first_token() -> None:
+        prefill(model, inputs)
+
+    one_fn, full_fn = generate(1), generate(new_tokens)
+    firsts, ones, fulls = [], [], []
     with torch.inference_mode():
         for _ in range(warmup):
-            first_fn(), full_fn()
+            first_token(), one_fn(), full_fn()
         for _ in range(repeats):
-            firsts.append(benchmark(first_fn, device=device, warmup=0, repeats=1).median_s)
+            firsts.append(benchmark(first_token, device=device, warmup=0, repeats=1).median_s)
+            ones.append(benchmark(one_fn, device=device, warmup=0, repeats=1).median_s)
             fulls.append(benchmark(full_fn, device=device, warmup=0, repeats=1).median_s)
     method = "CUDA events" if device.type == "cuda" else "perf_counter"
     batch, prompt = inputs["input_ids"].shape
     return GenerationTiming(
-        Timing.from_samples(firsts, method),
+        Timing.from_samples(firsts, method + ", prefill forward"),
         Timing.from_samples(fulls, method),
-        Timing.from_samples([b - a for a, b in zip(firsts, fulls)], method + ", paired difference"),
+        Timing.from_samples([b - a for a, b in zip(ones, fulls)], method + ", paired difference"),
         batch_size=batch, prompt_tokens=prompt, new_tokens=new_tokens,
     )
 
@@ -267,30 +320,45 @@ def roofline_decode_s(weight_bytes: int, bandwidth: Bandwidth) -> float:
     return weight_bytes / bandwidth.bytes_per_s
 
 
+def forward_kwargs(model: torch.nn.Module, last_logits_only: bool = True) -> dict[str, Any]:
+    """What a measured forward pass passes besides the inputs: no KV cache, and one position's logits.
+
+    use_cache=False: a prompt's forward pass would otherwise build (and keep) a KV cache of every layer, which is
+    generation state, not the forward pass being measured. logits_to_keep=1: only the last position's logits, so a
+    long sequence measures attention and the layers, not a (sequence x vocabulary) logits matrix.
+    """
+    import inspect
+
+    parameters = inspect.signature(model.forward).parameters
+    kwargs: dict[str, Any] = {}
+    if "use_cache" in parameters:
+        kwargs["use_cache"] = False
+    if last_logits_only and "logits_to_keep" in parameters:
+        kwargs["logits_to_keep"] = 1
+    return kwargs
+
+
 def time_forward(model: torch.nn.Module, inputs: dict[str, torch.Tensor], *, repeats: int = 5, warmup: int = 2,
                  context: Callable[[], Any] | None = None, last_logits_only: bool = True):
-    """Time one forward pass and track its peak memory; returns (Timing, MemoryReport, outputs).
+    """Time one forward pass and track its peak memory; returns (Timing, MemoryReport).
 
-    For causal LMs only the last position's logits are computed (logits_to_keep=1) unless last_logits_only is
-    False, so a long sequence measures attention and the layers, not a (seq x vocab) logits matrix.
-    `context` (e.g. lambda: sdpa_kernel(SDPBackend.FLASH_ATTENTION)) wraps every call.
+    Measures the forward pass only (see forward_kwargs): no KV cache, and no output is kept alive between calls,
+    so the peak of the n-th call is the peak of the first. `context` (e.g. lambda: sdpa_kernel(...)) wraps every
+    call. Compute outputs you want to inspect with a separate call.
     """
     import contextlib
 
     from .memory import track_memory
 
     device = inputs["input_ids"].device
-    import inspect
-
-    accepts = "logits_to_keep" in inspect.signature(model.forward).parameters
-    kwargs = {"logits_to_keep": 1} if last_logits_only and accepts else {}
+    kwargs = forward_kwargs(model, last_logits_only)
     make_context = context or contextlib.nullcontext
 
-    def call():
+    def call() -> None:
         with make_context():
-            return model(**inputs, **kwargs)
+            model(**inputs, **kwargs)  # the result is dropped at once: nothing outlives the call
 
     with torch.inference_mode(), track_memory(device) as mem:
-        outputs = call()
+        call()
         timing = benchmark(call, device=device, warmup=warmup, repeats=repeats)
-    return timing, mem.report, outputs
+    return timing, mem.report

@@ -1,6 +1,8 @@
 """An ipywidgets explorer for workshops: pick a variant, batch size and sequence length, run it, see the chart grow.
 
-Nothing is measured until someone presses Run, so a headless run (papermill, CI) only builds the controls.
+Nothing is measured until someone presses Run, so a headless run (papermill, CI) only builds the controls. Where no
+widget frontend runs (a static page, GitHub, the docs site) the explorer shows a picture of the rows it was given
+instead of an empty box.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ class Explorer:
     """Holds the controls and the measured history; `widget` is what a notebook displays."""
 
     def __init__(self, run: RunFn, variants: Sequence[str], batch_sizes: Sequence[int], seq_lens: Sequence[int],
-                 device: str = "") -> None:
+                 device: str = "", preview_rows: Sequence[dict[str, Any]] = (), preview_metric: str = "latency_s") -> None:
         import ipywidgets as w
 
         if not variants or not batch_sizes or not seq_lens:
             raise ValueError("explorer needs at least one variant, one batch size and one sequence length")
         self.run_fn = run
         self.device = device
+        self.preview_rows = list(preview_rows)
+        self.preview_metric = preview_metric
         self.history: list[dict[str, Any]] = []
         self.variant = w.Dropdown(options=list(variants), description="variant")
         self.batch_size = w.Dropdown(options=list(batch_sizes), description="batch size")
@@ -54,18 +58,42 @@ class Explorer:
             display(fig)
             plt.close(fig)
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def _static_png(self) -> bytes | None:
+        """The preview rows as a PNG chart (what a page without a widget frontend shows)."""
+        if not self.preview_rows:
+            return None
+        import io
 
-        display(self.widget)
+        import matplotlib.pyplot as plt
+
+        from .plots import bar_chart
+
+        fig = bar_chart(self.preview_rows, self.preview_metric, device=self.device,
+                        title="measured above (static picture: the interactive explorer needs a live notebook)")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """The widget for live notebooks, plus a static PNG and a text line for everything else."""
+        import base64
+
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/plain"] = "Explorer: open this notebook in Jupyter or Colab and press Run to measure a combination."
+        png = self._static_png()
+        if png is not None:
+            bundle["image/png"] = base64.b64encode(png).decode()
+        return bundle
 
 
 def explorer(run: RunFn, variants: Sequence[str], batch_sizes: Sequence[int], seq_lens: Sequence[int],
-             device: str = "") -> Explorer | None:
+             device: str = "", preview_rows: Sequence[dict[str, Any]] = (), preview_metric: str = "latency_s"
+             ) -> Explorer | None:
     """Build an Explorer, or print why not (ipywidgets missing) and return None."""
     try:
         import ipywidgets  # noqa: F401
     except ImportError:
         print("ipywidgets is not installed: the interactive explorer is skipped (pip install ipywidgets)")
         return None
-    return Explorer(run, variants, batch_sizes, seq_lens, device)
+    return Explorer(run, variants, batch_sizes, seq_lens, device, preview_rows, preview_metric)

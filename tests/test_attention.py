@@ -1,15 +1,17 @@
 import torch
 from torch.nn.attention import SDPBackend
 
-from gpuguide_utils import load_model
+from gpuguide_utils import load_model, load_tokenizer, make_inputs
 from gpuguide_utils.attention import (
     attempt,
     attention_flops,
     capture_warnings,
-    chosen_backend,
+    eager_attention_peak_bytes,
     flash_path,
+    fused_sdpa_check,
     heads_and_head_dim,
     peak_tflops,
+    profiled_attention_ops,
     score_matrix_bytes,
     supported_implementations,
     switch_attention,
@@ -17,23 +19,63 @@ from gpuguide_utils.attention import (
 from tests.test_env import fake_env
 
 
-def test_flash_path_labels_what_runs():
-    assert flash_path(fake_env(compute_capability=(9, 0), versions={"flash-attn": "2.8.3"})).attn_implementation == "flash_attention_2"
+def test_flash_path_labels_what_runs(monkeypatch):
+    import gpuguide_utils.env as env_module
+
+    monkeypatch.setattr(env_module, "flash_attn_importable", lambda: (True, "ok"))
+    assert flash_path(fake_env(compute_capability=(9, 0), versions={"flash-attn": "2.8.3"})).label == "flash_attention_2"
     no_package = flash_path(fake_env(compute_capability=(8, 0)))
-    assert no_package.sdpa_backend == SDPBackend.FLASH_ATTENTION and "FLASH_ATTENTION backend" in no_package.label
+    assert no_package.sdpa_backend == SDPBackend.FLASH_ATTENTION and no_package.label == "sdpa flash backend"
     assert "flash_attn is not installed" in no_package.reason
     t4 = flash_path(fake_env())
-    assert t4.sdpa_backend is None and "sm80+" in t4.reason
+    assert t4.sdpa_backend is None and t4.label == "sdpa" and "sm80+" in t4.reason
     cpu = flash_path(fake_env(device_type="cpu", compute_capability=None))
-    assert "CPU kernel" in cpu.label
+    assert cpu.label == "sdpa flash backend" and "CPU kernel" in cpu.reason
 
 
-def test_switch_attention_in_place_and_by_reload():
+def test_flash_attention_2_needs_a_kernel_that_imports_not_just_package_metadata(monkeypatch):
+    import gpuguide_utils.env as env_module
+
+    monkeypatch.setattr(env_module, "flash_attn_importable",
+                        lambda: (False, "ImportError: undefined symbol: _ZN3c104cuda"))
+    path = flash_path(fake_env(compute_capability=(9, 0), versions={"flash-attn": "2.8.3"}))
+    assert path.attn_implementation == "sdpa" and "does not load: ImportError: undefined symbol" in path.reason
+
+
+def test_switch_attention_in_place_and_refusal_where_the_class_cannot():
     llama = load_model("tiny-llama", attn_implementation="eager")
     assert switch_attention(llama, "sdpa") is llama and llama.config._attn_implementation == "sdpa"
     falcon = load_model("tiny-falcon", attn_implementation="sdpa")
-    switched = switch_attention(falcon, "eager")
-    assert switched.config._attn_implementation == "eager"
+    try:
+        switch_attention(falcon, "eager")
+    except ValueError as error:
+        assert "cannot switch to 'eager' after loading" in str(error)
+    else:
+        assert falcon.config._attn_implementation == "eager"
+
+
+def test_falcon_is_reported_as_not_eligible_for_fused_sdpa_kernels():
+    tokenizer = load_tokenizer("tiny-falcon")
+    inputs = make_inputs(tokenizer, 2, 16)
+    falcon = load_model("tiny-falcon", attn_implementation="sdpa")
+    check = fused_sdpa_check(falcon, inputs)
+    assert not check.eligible and "not eligible" in check.reason and "1 key/value head(s) for 8 query heads" in check.reason
+    llama = load_model("tiny-llama", attn_implementation="sdpa")
+    assert fused_sdpa_check(llama, make_inputs(load_tokenizer("tiny-llama"), 2, 16)).eligible
+
+
+def test_profiler_shows_which_sdpa_kernel_ran():
+    from torch.nn.attention import sdpa_kernel
+    from torch.profiler import ProfilerActivity, profile
+
+    q = torch.randn(1, 2, 64, 16)
+    with profile(activities=[ProfilerActivity.CPU]) as prof, sdpa_kernel(SDPBackend.MATH):
+        torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    names = [name for name, _ in profiled_attention_ops(prof)]
+    assert any("scaled_dot_product_attention_math" in n for n in names)
+    with profile(activities=[ProfilerActivity.CPU]) as prof, sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    assert any("flash" in name for name, _ in profiled_attention_ops(prof))
 
 
 def test_supported_implementations_and_shapes():
@@ -45,10 +87,14 @@ def test_supported_implementations_and_shapes():
     assert attention_flops(1, 1, 2, 3, causal=False) == 4 * 4 * 3 == 2 * attention_flops(1, 1, 2, 3, causal=True)
 
 
-def test_chosen_backend_and_refusal_message():
+def test_eager_transient_peak_is_more_than_one_score_matrix():
+    one = score_matrix_bytes(1, 32, 4096, torch.bfloat16)
+    assert eager_attention_peak_bytes(1, 32, 4096, torch.bfloat16) == 4 * one
+    assert eager_attention_peak_bytes(1, 32, 4096, torch.float32) == 3 * score_matrix_bytes(1, 32, 4096, torch.float32)
+
+
+def test_refusal_message():
     q = torch.randn(1, 2, 16, 8)
-    assert chosen_backend(q, q, q) in {"FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH", "CUDNN_ATTENTION"} or \
-        chosen_backend(q, q, q).startswith("unknown")
     from torch.nn.attention import sdpa_kernel
 
     def only_efficient():
@@ -60,9 +106,12 @@ def test_chosen_backend_and_refusal_message():
         assert not outcome.ok and outcome.error.startswith("RuntimeError: No viable backend")
 
 
-def test_peak_tflops_names_its_source():
+def test_peak_tflops_matches_exact_models_only():
     assert peak_tflops("NVIDIA H100 80GB HBM3") == (989.0, "NVIDIA H100 datasheet (SXM, dense BF16)")
     assert peak_tflops("NVIDIA H100 PCIe")[0] == 756.0
+    assert peak_tflops("NVIDIA H100 NVL")[0] == 835.0
+    assert peak_tflops("NVIDIA L40S")[0] == 362.0 and peak_tflops("NVIDIA L4")[0] == 121.0
+    assert peak_tflops("NVIDIA A10G") is None and peak_tflops("NVIDIA A10")[0] == 125.0
     assert peak_tflops("AMD EPYC") is None
 
 

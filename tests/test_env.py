@@ -35,7 +35,8 @@ def test_flash_attention_needs_the_package():
     cap = capability("flash_attention_2", fake_env(compute_capability=(8, 0), device_name="A100"))
     assert not cap and cap.reason.startswith("flash_attn is not installed")
     installed = fake_env(compute_capability=(9, 0), versions={"flash-attn": "2.8.3"})
-    assert capability("flash_attention_2", installed)
+    cap = capability("flash_attention_2", installed)  # metadata alone is not enough: the kernel must import
+    assert not cap and "installed but its kernel does not load" in cap.reason
 
 
 def test_no_cuda_reasons():
@@ -52,6 +53,26 @@ def test_no_cuda_reasons():
 
 def test_bf16_needs_ampere_on_gpu():
     assert capability("bf16", fake_env()).reason == "bfloat16 needs sm80+, this GPU is sm75"
+
+
+@pytest.mark.parametrize("capability_, expected", [((7, 5), "float16"), ((8, 0), "bfloat16"), ((9, 0), "bfloat16")])
+def test_auto_dtype_never_picks_emulated_bf16_and_agrees_with_the_report(monkeypatch, capability_, expected):
+    import torch
+
+    from gpuguide_utils.params import resolve_dtype
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability_)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)  # as on a T4
+    assert resolve_dtype("auto", "cuda") == expected
+    report_says = bool(capability("bf16", fake_env(compute_capability=capability_)))
+    assert report_says == (expected == "bfloat16")
+
+
+def test_report_is_short_by_default_and_full_on_request():
+    env = fake_env(device_type="cpu", device_name="cpu", compute_capability=None)
+    short, full = str(report(env)), str(report(env, full=True))
+    assert "transformers" in short and "Python" not in short and "not here: CUDA device" in short
+    assert "Python" in full and len(full.splitlines()) > len(short.splitlines())
 
 
 def test_unknown_technique_lists_the_known_ones():

@@ -7,10 +7,12 @@ from gpuguide_utils.plots import pareto_chart  # noqa: E402
 from gpuguide_utils.recommend import GOALS, pareto_front, recommend  # noqa: E402
 
 
-def row(variant, peak, ttft, decode, top1, diff=0.0, status="ok", reason=""):
-    return dict(variant=variant, status=status, reason=reason, params={},
-                metrics=dict(peak_memory_bytes=peak, ttft_s=ttft, decode_tokens_per_s=decode, top1_agreement=top1,
-                             max_abs_diff=diff))
+def row(variant, peak, ttft, decode, top1, diff=0.0, status="ok", reason="", spread=0.01):
+    metrics = dict(peak_memory_bytes=peak, ttft_s=ttft, decode_tokens_per_s=decode, top1_agreement=top1,
+                   max_abs_diff=diff)
+    for name in ("ttft_s", "decode_tokens_per_s"):
+        metrics[f"{name}_q1"], metrics[f"{name}_q3"] = metrics[name] * (1 - spread), metrics[name] * (1 + spread)
+    return dict(variant=variant, status=status, reason=reason, params={}, metrics=metrics)
 
 
 ROWS = [
@@ -47,3 +49,14 @@ def test_no_combination_fits_the_budget():
 def test_pareto_chart(tmp_path):
     fig = pareto_chart(ROWS, ["nf4 + sdpa"], device="CPU: test", path=tmp_path / "p.png")
     assert "CPU: test" in fig.axes[0].get_title() and (tmp_path / "p.png").exists()
+
+
+def test_winners_inside_the_noise_are_ties_on_the_front_and_in_the_recommendation():
+    rows = [row("a", 400, 0.010, 100, 1.0, spread=0.05), row("b", 400, 0.010, 103, 1.0, spread=0.05),
+            row("c", 800, 0.010, 200, 1.0, spread=0.05)]
+    assert pareto_front(rows) == ["b", "a", "c"], "a and b tie on speed at the same memory: neither dominates"
+    recs = {r.goal: r for r in recommend(rows, {}, baseline="a")}
+    assert recs["fastest decode"].variant == "c" and recs["fastest decode"].ties == []
+    assert set([recs["least memory"].variant] + recs["least memory"].ties) == {"a", "b"}
+    fastest_small = recommend(rows[:2], {}, baseline="a")[2]
+    assert fastest_small.variant == "b" and fastest_small.ties == ["a"] and "Within the noise of it: a" in fastest_small.reason

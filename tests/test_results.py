@@ -7,8 +7,8 @@ from gpuguide_utils.results import Results, Table, is_out_of_memory
 from gpuguide_utils.timing import Timing
 
 
-def timing(ms: float) -> Timing:
-    return Timing.from_samples([ms / 1e3] * 3, "perf_counter")
+def timing(ms: float, spread: float = 0.0) -> Timing:
+    return Timing.from_samples([(ms - spread) / 1e3, ms / 1e3, (ms + spread) / 1e3], "perf_counter")
 
 
 def test_rows_are_saved_after_every_record(tmp_path):
@@ -56,8 +56,10 @@ def test_table_speedup_matches_params_and_skips():
     table = results.table("attn")
     speedups = [d["speedup"] for d in table.data]
     assert speedups[:4] == [pytest.approx(1.0), pytest.approx(1.0), pytest.approx(2.5), pytest.approx(2.5)]
-    assert speedups[4] is None and "no CUDA device" in table.rows[4][-1]
-    assert "speed-up vs eager" in table.to_markdown()
+    assert speedups[4] is None and len(table.rows) == 4, "rows that did not run are not table rows"
+    text = table.to_markdown()
+    assert "speed-up vs eager" in text and "time (ms)" in text and "tokens" in text
+    assert "Not run here: flash_attention_2 (seq_len=128): skipped (no CUDA device)" in text
 
 
 def test_ratio_for_non_time_metrics():
@@ -74,3 +76,49 @@ def test_kernel_refusal_is_recorded_as_skipped_with_the_message():
     with results.case("attn", "flash backend", batch="padded"):
         raise RuntimeError("No available kernel. Aborting execution.")
     assert results.rows[0]["status"] == "skipped" and "No available kernel" in results.rows[0]["reason"]
+
+
+def test_differences_inside_the_spread_are_ties():
+    results = Results("nb")
+    with results.case("attn", "eager", baseline="eager") as case:
+        case.record(timing(10.0, spread=1.0))
+    with results.case("attn", "sdpa", baseline="eager") as case:
+        case.record(timing(9.5, spread=1.0))
+    with results.case("attn", "flash", baseline="eager") as case:
+        case.record(timing(5.0, spread=0.5))
+    table = results.table("attn", extra=())
+    assert [row[-1] for row in table.rows] == ["1.00x (baseline)", "1.05x (tie)", "2.00x"]
+    assert "tie: within the measured spread" in table.to_markdown()
+
+
+def test_memory_held_by_the_failing_frames_is_released_after_an_oom():
+    import weakref
+
+    refs = []
+
+    def allocate_then_fail():
+        block = torch.ones(1 << 20)
+        refs.append(weakref.ref(block))
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    results = Results("nb")
+    with results.case("g", "big"):
+        allocate_then_fail()
+    assert results.rows[0]["status"] == "oom"
+    assert refs[0]() is None, "the tensor of the failed call is still alive after the case"
+
+
+def test_expected_errors_are_skipped_rows_with_their_first_line():
+    results = Results("nb")
+    with results.case("backends", "cudnn", expected_errors=(RuntimeError,)):
+        raise RuntimeError("cuDNN Frontend error: No execution plans support the graph.\nmore detail")
+    assert results.rows[0]["status"] == "skipped"
+    assert results.rows[0]["reason"] == "RuntimeError: cuDNN Frontend error: No execution plans support the graph."
+
+
+def test_columns_are_words_with_units_and_fractions_are_percentages():
+    from gpuguide_utils.results import format_metric, metric_label
+
+    assert metric_label("latency_s") == "time (ms)" and metric_label("decode_tokens_per_s") == "decode (tokens/s)"
+    assert format_metric("top1_agreement", 0.9375) == "93.8%" and format_metric("latency_s", 0.0123) == "12.3"
+    assert format_metric("max_abs_diff", 3.725e-08) == "3.7e-08"

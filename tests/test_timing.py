@@ -5,7 +5,16 @@ import pytest
 import torch
 import torch.utils.benchmark as tbench
 
-from gpuguide_utils.timing import Timing, benchmark, measure_bandwidth, roofline_decode_s, time_generation
+from gpuguide_utils.timing import (
+    Timing,
+    benchmark,
+    forward_kwargs,
+    matmul_chain,
+    measure_bandwidth,
+    roofline_decode_s,
+    time_forward,
+    time_generation,
+)
 
 
 def test_timing_summary_statistics():
@@ -50,6 +59,7 @@ def test_generation_timing_splits_prefill_and_decode(tiny_llama):
     inputs = make_inputs(tokenizer, batch_size=2, seq_len=16)
     gen = time_generation(model, inputs, new_tokens=6, warmup=1, repeats=3, pad_token_id=tokenizer.pad_token_id)
     assert gen.full_generate.median_s > gen.time_to_first_token.median_s > 0
+    assert "prefill forward" in gen.time_to_first_token.method  # not generate()'s set-up
     assert gen.decode_s_per_token == pytest.approx(gen.decode_s / 5)
     assert gen.decode_tokens_per_s == pytest.approx(2 / gen.decode_s_per_token)
     assert gen.to_dict()["new_tokens"] == 6
@@ -77,3 +87,57 @@ def test_unresolved_decode_is_reported_not_divided_by_zero():
     gen = GenerationTiming(t(0.5, 0.5), t(0.4, 0.45), t(-0.1, -0.05), batch_size=1, prompt_tokens=8, new_tokens=4)
     assert not gen.resolved and gen.decode_tokens_per_s is None
     assert "not resolved" in str(gen)
+
+
+def test_a_timed_forward_builds_no_kv_cache(tiny_llama):
+    from gpuguide_utils.models import make_inputs
+
+    model, tokenizer = tiny_llama
+    inputs = make_inputs(tokenizer, batch_size=1, seq_len=32)
+    with torch.inference_mode():
+        default = model(**inputs)
+        measured = model(**inputs, **forward_kwargs(model))
+    assert default.past_key_values is not None, "transformers builds a cache by default: the reason for use_cache=False"
+    assert measured.past_key_values is None and measured.logits.shape[1] == 1
+
+
+class _Recorder(torch.nn.Module):
+    """A stand-in model that checks, at every call, that the previous call's output is already gone."""
+
+    def __init__(self):
+        super().__init__()
+        self.previous = None
+        self.alive_at_call = []
+
+    def forward(self, input_ids, attention_mask=None, use_cache=None, logits_to_keep=0):
+        import weakref
+
+        self.alive_at_call.append(self.previous is not None and self.previous() is not None)
+        out = torch.ones(input_ids.shape[0], 1 << 16)
+        self.previous = weakref.ref(out)
+        return out
+
+
+def test_time_forward_keeps_no_output_alive_between_timed_calls():
+    recorder = _Recorder()
+    inputs = {"input_ids": torch.zeros(2, 8, dtype=torch.long)}
+    timing, memory = time_forward(recorder, inputs, repeats=6, warmup=2)
+    assert timing.n == 6 and len(recorder.alive_at_call) == 9
+    assert not any(recorder.alive_at_call), "an earlier output was still alive during a timed call"
+
+
+def test_peak_memory_of_a_repeated_forward_does_not_grow_with_repeats(tiny_llama):
+    from gpuguide_utils.models import make_inputs
+
+    model, tokenizer = tiny_llama
+    inputs = make_inputs(tokenizer, batch_size=4, seq_len=512)
+    time_forward(model, inputs, repeats=1, warmup=1)  # allocator and caches warm
+    one = time_forward(model, inputs, repeats=1, warmup=0)[1].peak_bytes
+    many = time_forward(model, inputs, repeats=12, warmup=0)[1].peak_bytes
+    assert many <= one * 1.05 + 8 * 2**20, f"peak grew from {one / 2**20:.1f} MiB to {many / 2**20:.1f} MiB"
+
+
+def test_matmul_chain_queues_dependent_products():
+    work = matmul_chain(64, length=3, device="cpu")
+    out = work()
+    assert out.shape == (64, 64) and torch.isfinite(out).all()
