@@ -21,7 +21,7 @@ SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run test venv envs check build update strip clean $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run test venv envs check build update strip clean gpu-wheelhouse gpu-run $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -68,6 +68,15 @@ build: venv
 
 strip: venv
 	$(PY) -m gpuguide_utils.suite strip
+
+# GPU runs on an air-gapped CUDA machine (docs/results/README.md): on a connected machine, `make gpu-wheelhouse`
+# fills .whl/; on the GPU machine (Python, torch and transformers preinstalled), `make gpu-run PART=1`, then PART=2.
+gpu-wheelhouse:
+	scripts/gpu/wheelhouse.sh .whl
+
+PART ?= 1
+gpu-run:
+	scripts/gpu/run.sh $(PART) $(if $(filter auto,$(PROFILE)),gpu-small,$(PROFILE))
 
 clean:
 	rm -rf build .pytest_cache

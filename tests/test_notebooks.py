@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -16,15 +17,21 @@ OUT = ROOT / "build"
 NOTEBOOKS = [n.name for n in discover(ROOT)]
 
 
+def _temporary_dirs() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("gpuguide-*")}
+
+
 @pytest.fixture(scope="module")
 def suite_run() -> dict:
+    before = _temporary_dirs()
     result = subprocess.run(
         [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(OUT)],
-        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=3000,
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=4000,
     )
     print(result.stdout[-4000:], result.stderr[-4000:])
     summary = json.loads((OUT / "summary.json").read_text())
-    return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {"_stdout": result.stdout, "_rc": result.returncode}
+    return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {
+        "_stdout": result.stdout, "_rc": result.returncode, "_new_temporary_dirs": _temporary_dirs() - before}
 
 
 @pytest.mark.notebooks
@@ -65,3 +72,40 @@ def test_bad_parameter_fails_in_the_first_cells_with_one_line(tmp_path):
     assert cell.id == outcome["failing_cell_id"] == "check-parameters"
     error = next(o for o in cell.outputs if o.output_type == "error")
     assert len(error.traceback) == 1, "one clear message, no deep traceback"
+
+
+def _output_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(str(output.get("text", "")))
+        for key, value in output.get("data", {}).items():
+            if key.startswith("text/"):
+                parts.append(value if isinstance(value, str) else "".join(value))
+        parts += output.get("traceback", [])
+    return "\n".join(parts)
+
+
+@pytest.mark.notebooks
+def test_executed_notebooks_show_no_absolute_paths_or_stray_warnings(suite_run):
+    bad = ("/tmp/", str(ROOT), "site-packages", "/root/", "Traceback", "USDT:")
+    found = []
+    for path in sorted((OUT / "executed").rglob("*.ipynb")):
+        for cell in nbformat.read(path, 4).cells:
+            text = _output_text(cell) if cell.cell_type == "code" else ""
+            found += [f"{path.relative_to(OUT)} cell {cell.id}: {word!r}" for word in bad if word in text]
+    assert not found, found[:10]
+
+
+@pytest.mark.notebooks
+def test_every_solution_ran_and_held(suite_run):
+    for notebook in NOTEBOOKS:
+        nb = nbformat.read(OUT / "executed" / "en" / f"{notebook}.ipynb", 4)
+        runs = [c for c in nb.cells if "solution-run" in c.metadata.get("tags", [])]
+        solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+        assert runs and len(runs) == len(solutions), notebook
+        assert all(c.execution_count and not any(o.output_type == "error" for o in c.outputs) for c in runs), notebook
+
+
+@pytest.mark.notebooks
+def test_no_temporary_directory_is_left_behind(suite_run):
+    assert not suite_run["_new_temporary_dirs"], suite_run["_new_temporary_dirs"]

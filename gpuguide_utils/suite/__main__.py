@@ -5,6 +5,7 @@ build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs
 check   fail on outputs in notebooks/, bad metadata, missing/fuzzy/stale translations, out-of-date generated notebooks
 strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
+store   keep a GPU run's results in docs/results/<gpu>/
 """
 
 from __future__ import annotations
@@ -30,12 +31,25 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .index import outputs
+    from .lessons import learner_copy, with_generated_cells
+    from .notebooks import LANGUAGES
 
     root = repo_root()
     for notebook in discover(root, args.only):
+        source = notebook.read()
+        rendered = dumps(with_generated_cells(source))
+        if rendered != dumps(source):
+            write_atomic(notebook.path(), rendered)
+            print(f"{notebook.path().relative_to(root)}: lesson header and key points written from metadata")
         for lang in TRANSLATED:
             changed = i18n.build(notebook, lang)
             print(f"{notebook.path(lang).relative_to(notebook.root)}: {'written' if changed else 'up to date'}")
+        for lang in LANGUAGES:
+            text = dumps(learner_copy(notebook.read(lang)))
+            path = notebook.learner_path(lang)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                write_atomic(path, text)
+                print(f"{path.relative_to(root)}: learner copy written")
     for path, text in outputs(root).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             write_atomic(path, text)
@@ -54,6 +68,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_strip(args: argparse.Namespace) -> int:
     for path in sorted((repo_root() / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
         nb = read_notebook(path)
         if has_outputs(nb) or "papermill" in nb.metadata:
             write_atomic(path, dumps(strip_outputs(nb)))
@@ -67,29 +83,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .report import summary_text, write_report
     from .runner import parse_overrides, plan, run_all, select_langs, write_summary
 
+    import time
+
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     env = describe()
     try:
         profile = pick(args.profile, env)
         langs = select_langs(args.lang)
         overrides = parse_overrides(args.param)
+        execute = args.execute or ("once" if profile.needs_cuda else "all")
+        notebooks = discover(repo_root(), args.only)
+        if not notebooks:
+            raise ValueError(f"--only {args.only!r} matches no notebook in notebooks/en")
+        out = Path(args.out).resolve()
+        jobs = plan(notebooks, langs, profile, out, overrides, args.timeout, execute)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    notebooks = discover(repo_root(), args.only)
-    if not notebooks:
-        print(f"error: --only {args.only!r} matches no notebook in notebooks/en", file=sys.stderr)
-        return 2
-    out = Path(args.out).resolve()
-    jobs = plan(notebooks, langs, profile, out, overrides, args.timeout)
-    print(f"Running {len(jobs)} notebook(s) on profile {profile.name!r} ({profile.description}) on {env.label}")
-    outcomes = run_all(jobs, args.jobs, env, on_done=lambda o: print(f"  {o.lang}/{o.notebook}: {o.status}"
-                                                                    + (f" ({o.reason})" if o.reason else ""), flush=True))
-    write_summary(outcomes, out, profile, env)
+    parallel = args.jobs
+    if profile.needs_cuda and parallel > 1:
+        print(f"--jobs {parallel} ignored: notebooks on a GPU profile run one at a time (they share one GPU's memory "
+              "and would disturb each other's timings)")
+        parallel = 1
+    runs = sum(j.render_from is None for j in jobs)
+    print(f"Running {runs} notebook(s), writing {len(jobs)} (--execute {execute}), on profile {profile.name!r} "
+          f"({profile.description}) on {env.label}")
+    outcomes = run_all(jobs, parallel, env, on_done=lambda o: print(
+        f"  {o.lang}/{o.notebook}: {o.status}" + (f" (rendered from {o.rendered_from})" if o.rendered_from else "")
+        + (f" ({o.reason})" if o.reason else ""), flush=True))
+    write_summary(outcomes, out, profile, env, execute, started)
     report = write_report(outcomes, out, profile.name, env.label)
     print()
     print(summary_text(outcomes))
     print(f"report: {report}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    from ..stored import results_dir
+    from .store import store
+
+    try:
+        target = store(Path(args.out), args.command, results_dir(), Path(args.to) if args.to else None)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"stored in {target} (commit the folder; docs/results/README.md says what to check first)")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -98,20 +138,30 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for name, fn in (("update", cmd_update), ("build", cmd_build)):
         s = sub.add_parser(name)
-        s.add_argument("--only", help="notebook names containing this text (or matching it as a glob)")
+        s.add_argument("--only", help="notebook names containing this text or matching this glob (comma-separated: any)")
         s.set_defaults(fn=fn)
     sub.add_parser("check").set_defaults(fn=cmd_check)
     sub.add_parser("strip").set_defaults(fn=cmd_strip)
     r = sub.add_parser("run")
     r.add_argument("--profile", default="auto", help="auto (default: by hardware), cpu, gpu-small or gpu-full")
     r.add_argument("--lang", default="all", help="all (default) or a comma list of en, ar, ja, zh")
-    r.add_argument("--only", help="notebook names containing this text (or matching it as a glob)")
+    r.add_argument("--only", help="notebook names containing this text or matching this glob (comma-separated: any)")
     r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="papermill parameter override, e.g. -p batch_size=4 (repeatable)")
-    r.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default 1: timings stay clean)")
+    r.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default 1: timings stay clean; "
+                   "always 1 on GPU profiles)")
+    r.add_argument("--execute", choices=("once", "all"), default=None,
+                   help="once: run each notebook in English only and write the other languages with the same outputs "
+                   "(default on GPU profiles: a quarter of the GPU time and disk); all: run every language "
+                   "(default on cpu)")
     r.add_argument("--out", default="build", help="output directory (default: build)")
     r.add_argument("--timeout", type=int, default=None, help="seconds per notebook (default: the profile's)")
     r.set_defaults(fn=cmd_run)
+    st = sub.add_parser("store", help="merge a GPU run (build/) into docs/results/<gpu>/")
+    st.add_argument("--out", default="build", help="the run's output directory (default: build)")
+    st.add_argument("--command", required=True, help="the command that produced the run, recorded with it")
+    st.add_argument("--to", default=None, help="target folder (default: docs/results/<gpu name>)")
+    st.set_defaults(fn=cmd_store)
     return p
 
 

@@ -18,9 +18,11 @@ from .notebooks import (
     read_notebook,
 )
 from .i18n import Problem
-from .profiles import PROFILES
+from .lessons import exercise_problems, learner_copy, lesson_problems, with_generated_cells
+from .notebooks import dumps
+from .profiles import PROFILES, SIZES
 
-REQUIRED_PARAMETERS = ("model_id", "device", "results_path")
+REQUIRED_PARAMETERS = ("profile", "results_path")
 
 
 def source_problems(notebook: Notebook) -> list[Problem]:
@@ -34,9 +36,27 @@ def source_problems(notebook: Notebook) -> list[Problem]:
     for key in REQUIRED_METADATA:
         if key not in meta:
             problems.append(Problem(rel, f"metadata.gpuguide.{key} is missing"))
+    if "lesson" in meta:
+        problems += [Problem(rel, message) for message in lesson_problems(meta)]
+    if "profiles" in meta:
+        problems.append(Problem(rel, "metadata.gpuguide.profiles is obsolete: sizes live in gpuguide_utils/profiles.py"))
+    sizes = SIZES.get(notebook.name)
+    if sizes is None:
+        problems.append(Problem(rel, "gpuguide_utils/profiles.py SIZES has no entry for this notebook"))
+        sizes = {}
     for profile in PROFILES:
-        if profile not in meta.get("profiles", {}):
-            problems.append(Problem(rel, f"metadata.gpuguide.profiles has no {profile!r} entry"))
+        if profile not in sizes:
+            problems.append(Problem(rel, f"gpuguide_utils/profiles.py SIZES has no {profile!r} sizes for it"))
+    if dumps(with_generated_cells(nb)) != dumps(nb):
+        problems.append(Problem(rel, "lesson header or key points out of date with metadata.gpuguide.lesson "
+                                     "(run: python -m gpuguide_utils.suite build)"))
+    ids_present = {c.get("id") for c in nb.cells}
+    for needed in ("lesson", "key-points"):
+        if needed not in ids_present:
+            problems.append(Problem(rel, f"no cell with id {needed!r} (generated from metadata.gpuguide.lesson)"))
+    problems += [Problem(rel, message) for message in exercise_problems(nb)]
+    if not any("exercise" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        problems.append(Problem(rel, "no exercise (a markdown cell tagged 'exercise', then a 'solution')"))
     ids = [c.get("id") for c in nb.cells]
     if None in ids or len(set(ids)) != len(ids):
         problems.append(Problem(rel, "every cell needs a unique id (they key the translations)"))
@@ -46,9 +66,26 @@ def source_problems(notebook: Notebook) -> list[Problem]:
     if params is None:
         problems.append(Problem(rel, "no code cell tagged 'parameters' (papermill injects values after it)"))
     else:
-        for name in REQUIRED_PARAMETERS:
-            if f"{name} =" not in params.source:
+        wanted = list(REQUIRED_PARAMETERS) + sorted({k for p in (sizes or {}).values() for k in p})
+        for name in wanted:
+            if f"\n{name} =" not in "\n" + params.source:
                 problems.append(Problem(rel, f"the parameters cell does not define {name}"))
+    return problems
+
+
+def learner_problems(notebook: Notebook) -> list[Problem]:
+    """Learner copies exist for every language and equal the notebook minus solutions and instructor notes."""
+    problems = []
+    for lang in LANGUAGES:
+        path = notebook.learner_path(lang)
+        rel = str(path.relative_to(notebook.root))
+        if not notebook.path(lang).exists():
+            continue
+        expected = dumps(learner_copy(notebook.read(lang)))
+        if not path.exists():
+            problems.append(Problem(rel, "learner copy missing (run: python -m gpuguide_utils.suite build)"))
+        elif path.read_text(encoding="utf-8") != expected:
+            problems.append(Problem(rel, "learner copy out of date (run: python -m gpuguide_utils.suite build)"))
     return problems
 
 
@@ -65,8 +102,9 @@ def output_problems(root: Path) -> list[Problem]:
 
 def orphan_problems(root: Path, names: set[str]) -> list[Problem]:
     problems = []
-    for lang in LANGUAGES:
-        for path in sorted((root / "notebooks" / lang).glob("*.ipynb")):
+    folders = [root / "notebooks" / lang for lang in LANGUAGES] + [root / "notebooks" / "learner" / lang for lang in LANGUAGES]
+    for folder in folders:
+        for path in sorted(folder.glob("*.ipynb")):
             if path.stem not in names:
                 problems.append(Problem(str(path.relative_to(root)), f"no notebooks/{SOURCE_LANG}/{path.name} to generate it from"))
     return problems
@@ -127,6 +165,7 @@ def all_problems(root: Path) -> list[Problem]:
         for lang in TRANSLATED:
             problems += i18n.catalog_problems(notebook, lang)
             problems += wording_problems(notebook, lang, loaded[lang])
+        problems += learner_problems(notebook)
     if notebooks:
         problems += index_problems(root)
     return problems

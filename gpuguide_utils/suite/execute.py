@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .notebooks import read_notebook, write_atomic
+from .notebooks import dumps, read_notebook, write_atomic
+from .lessons import with_solutions_to_run
 
 
 def executed_problems(output: Path, results_path: Path) -> str | None:
@@ -44,21 +45,31 @@ def _failing_cell(output: Path) -> dict[str, Any]:
 
 
 def execute(input_path: Path, output_path: Path, parameters: dict[str, Any], results_path: Path, timeout_s: int,
-            kernel: str = "python3") -> dict:
-    """Run the notebook; return {status, reason, failing_cell, seconds}. Output is written atomically."""
+            kernel: str = "python3", cwd: Path | None = None) -> dict:
+    """Run the notebook; return {status, reason, failing_cell, seconds}. Output is written atomically.
+
+    Every exercise solution in the notebook is executed too (as a `solution-run` cell right after it), so a
+    solution that stops working fails the run. The kernel runs in `cwd` (default: the output's top folder), and
+    results_path is given relative to it, so no absolute path appears in the executed notebook.
+    """
     import papermill
 
     output_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.unlink(missing_ok=True)
+    cwd = (cwd or output_path.parent).resolve()
+    results_arg = os.path.relpath(results_path.resolve(), cwd)
     fd, tmp = tempfile.mkstemp(prefix=f".{output_path.stem}.", suffix=".ipynb", dir=output_path.parent)
     os.close(fd)
+    fd, prepared = tempfile.mkstemp(prefix=f".{output_path.stem}.in.", suffix=".ipynb", dir=output_path.parent)
+    os.close(fd)
+    Path(prepared).write_text(dumps(with_solutions_to_run(read_notebook(input_path))), encoding="utf-8")
     started = time.perf_counter()
     status: dict[str, Any] = {"status": "ok", "reason": "", "failing_cell": None}
     try:
         papermill.execute_notebook(
-            str(input_path), tmp, parameters={**parameters, "results_path": str(results_path)},
-            kernel_name=kernel, cwd=str(input_path.parent), execution_timeout=timeout_s,
+            prepared, tmp, parameters={**parameters, "results_path": results_arg},
+            kernel_name=kernel, cwd=str(cwd), execution_timeout=timeout_s,
             progress_bar=False, log_output=False, report_mode=False,
         )
     except papermill.PapermillExecutionError as error:
@@ -66,6 +77,7 @@ def execute(input_path: Path, output_path: Path, parameters: dict[str, Any], res
                   "failing_cell": error.cell_index, "exec_count": error.exec_count}
     except Exception as error:  # kernel died, timeout, bad parameters to papermill itself
         status = {"status": "failed", "reason": f"{type(error).__name__}: {error}"[:500], "failing_cell": None}
+    Path(prepared).unlink(missing_ok=True)
     if os.path.exists(tmp) and os.path.getsize(tmp) > 0:
         os.replace(tmp, output_path)
         if status["status"] == "failed":
@@ -89,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parameters", default="{}", help="JSON object of papermill parameters")
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel (gpuguide-<env> for side environments)")
+    parser.add_argument("--cwd", type=Path, default=None, help="the kernel's working directory")
     args = parser.parse_args(argv)
-    status = execute(args.input, args.output, json.loads(args.parameters), args.results, args.timeout, args.kernel)
+    status = execute(args.input, args.output, json.loads(args.parameters), args.results, args.timeout, args.kernel,
+                     args.cwd)
     write_atomic(args.status, json.dumps(status, indent=1))
     return 0
 

@@ -16,7 +16,7 @@ LANGUAGES = ("en", "ar", "ja", "zh")
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANG)
 RTL_LANGUAGES = {"ar"}
 #: Keys every source notebook's metadata["gpuguide"] must have (pytorch/tutorials-style tutorial metadata).
-REQUIRED_METADATA = ("title", "duration_minutes", "environment", "requires", "hardware", "profiles")
+REQUIRED_METADATA = ("title", "duration_minutes", "environment", "requires", "hardware", "lesson")
 
 
 def repo_root() -> Path:
@@ -43,6 +43,10 @@ class Notebook:
     def catalog(self, lang: str) -> Path:
         return self.root / "notebooks" / "i18n" / lang / f"{self.name}.po"
 
+    def learner_path(self, lang: str = SOURCE_LANG) -> Path:
+        """The learner copy (no solutions, no instructor notes), generated from notebooks/<lang>."""
+        return self.root / "notebooks" / "learner" / lang / f"{self.name}.ipynb"
+
     def read(self, lang: str = SOURCE_LANG) -> nbformat.NotebookNode:
         return read_notebook(self.path(lang))
 
@@ -52,13 +56,16 @@ class Notebook:
 
 
 def discover(root: Path | None = None, only: str | None = None) -> list[Notebook]:
-    """Source notebooks in name order; `only` keeps names containing that text (or matching it as a glob)."""
+    """Source notebooks in reading order; `only` keeps names containing that text (or matching it as a glob)."""
     import fnmatch
 
     root = root or repo_root()
-    names = sorted(p.stem for p in (root / "notebooks" / SOURCE_LANG).glob("*.ipynb"))
+    # Unnumbered notebooks (the set-up check) come first, then the lessons in their numbered order.
+    names = sorted((p.stem for p in (root / "notebooks" / SOURCE_LANG).glob("*.ipynb")),
+                   key=lambda name: (name[:1].isdigit(), name))
     if only:
-        names = [n for n in names if only in n or fnmatch.fnmatch(n, only)]
+        patterns = [p.strip() for p in only.split(",") if p.strip()]
+        names = [n for n in names if any(p in n or fnmatch.fnmatch(n, p) for p in patterns)]
     return [Notebook(n, root) for n in names]
 
 

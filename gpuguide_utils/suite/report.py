@@ -45,6 +45,8 @@ def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, s
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     by_group: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for o in outcomes:
+        if o.rendered_from:  # the same measurement as its source language's: shown once
+            continue
         device, rows = _load_rows(o)
         groups: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
@@ -65,7 +67,11 @@ def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, s
 
 
 def _charts(by_group: dict[tuple[str, str], list[dict]], charts_dir: Path, out: Path) -> list[str]:
-    """One grouped bar chart of latency per (notebook, group): a bar per language for each variant."""
+    """One grouped bar chart of latency per (notebook, group): a bar per executed run for each variant.
+
+    With --execute all every language is a separate run of the same code, so the bars of one variant show the
+    run-to-run spread; with --execute once there is one run.
+    """
     import matplotlib.pyplot as plt
 
     from ..plots import grouped_bar_chart
@@ -77,10 +83,12 @@ def _charts(by_group: dict[tuple[str, str], list[dict]], charts_dir: Path, out: 
         series: dict[str, dict[str, float | None]] = defaultdict(dict)
         for r in rows:
             label = r["variant"] + "".join(f" {k}={v}" for k, v in r["params"].items())
-            series[r["lang"]][label] = r["metrics"].get("latency_s") if r["status"] == "ok" else None
+            series[f"run {r['lang']}"][label] = r["metrics"].get("latency_s") if r["status"] == "ok" else None
         safe = "".join(ch if ch.isalnum() else "_" for ch in f"{notebook}_{group}")
         path = charts_dir / f"{safe}.png"
-        fig = grouped_bar_chart(series, "latency_s", title=f"{notebook}: {group}", device=rows[0]["device"], path=path)
+        runs = f" ({len(series)} runs of the same code: their spread is noise)" if len(series) > 1 else ""
+        fig = grouped_bar_chart(series, "latency_s", title=f"{notebook}: {group}{runs}", device=rows[0]["device"],
+                                path=path)
         plt.close(fig)
         links.append(f"![{notebook}: {group}]({path.relative_to(out)})")
     return links
@@ -101,7 +109,8 @@ def write_report(outcomes: list[Outcome], out: Path, profile: str, device: str) 
     ]
     for o in outcomes:
         link = f"[{Path(o.executed).name}]({Path(o.executed).relative_to(out)})" if o.executed else ""
-        lines.append(f"| {o.notebook} | {o.lang} | {_status_cell(o)} | {o.seconds if o.seconds is not None else ''} | {link} |")
+        seconds = f"(outputs of {o.rendered_from})" if o.rendered_from else (o.seconds if o.seconds is not None else "")
+        lines.append(f"| {o.notebook} | {o.lang} | {_status_cell(o)} | {seconds} | {link} |")
     variant_lines, by_group = _variant_rows(outcomes)
     lines += ["", "## Measured variants", "", *variant_lines, ""]
     charts = _charts(by_group, out / "charts", out)

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..env import Environment, capability, describe
-from .notebooks import LANGUAGES, Notebook, write_atomic
-from .profiles import Profile
+from .notebooks import LANGUAGES, SOURCE_LANG, Notebook, dumps, read_notebook, write_atomic
+from .profiles import SIZES, Profile
+
+#: --execute once: run each notebook once (English) and render the other languages from its outputs.
+EXECUTE_MODES = ("once", "all")
 
 #: Environments a notebook may declare in metadata.gpuguide.environment, and the virtual environment for each.
 #: Side environments (see environments/README.md) are reached through a Jupyter kernel named gpuguide-<name>.
@@ -31,6 +34,7 @@ class Job:
     parameters: dict[str, Any]
     timeout_s: int
     cpu_threads: int | None = None  # set when notebooks run in parallel
+    render_from: str | None = None  # --execute once: the language whose executed notebook this one is rendered from
 
     @property
     def executed(self) -> Path:
@@ -57,6 +61,7 @@ class Outcome:
     executed: str = ""
     results: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
+    rendered_from: str | None = None  # set when the outputs were executed in another language (--execute once)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -112,8 +117,10 @@ def run_job(job: Job, env: Environment) -> Outcome:
     job.status_file.unlink(missing_ok=True)
     cmd = [str(python), "-m", "gpuguide_utils.suite.execute", "--input", str(job.notebook.path(job.lang)),
            "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
-           "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s), "--kernel", kernel]
-    child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
+           "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s), "--kernel", kernel,
+           "--cwd", str(job.out)]
+    child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1",
+                     GPUGUIDE_LANG=job.lang)
     if job.cpu_threads:  # parallel notebooks share the cores instead of each oversubscribing all of them
         child_env.update(OMP_NUM_THREADS=str(job.cpu_threads), MKL_NUM_THREADS=str(job.cpu_threads))
     proc = subprocess.Popen(cmd, env=child_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -131,23 +138,64 @@ def run_job(job: Job, env: Environment) -> Outcome:
                    failing_cell_id=status.get("failing_cell_id"), seconds=status.get("seconds"), executed=str(job.executed), results=str(job.results), **base)
 
 
+def render_translation(executed_source: Path, translated: Path, output: Path) -> None:
+    """Write `translated`'s prose around `executed_source`'s code cells and outputs (matched by cell id).
+
+    Code cells are byte-identical in every language, so their outputs are the same measurement; only the
+    markdown and the notebook's language metadata change.
+    """
+    executed = read_notebook(executed_source)
+    prose = {c.get("id"): c for c in read_notebook(translated).cells}
+    for cell in executed.cells:
+        twin = prose.get(cell.get("id"))
+        if cell.cell_type == "markdown" and twin is not None:
+            cell.source = twin.source
+        elif cell.cell_type == "code" and twin is not None and twin.source != cell.source:
+            raise ValueError(f"{translated}: code cell {cell.get('id')} differs from the English; run suite build")
+    executed.metadata["gpuguide"] = dict(read_notebook(translated).metadata.get("gpuguide", {}),
+                                         outputs_from=f"executed/{SOURCE_LANG}/{executed_source.name}")
+    write_atomic(output, dumps(executed))
+
+
+def render_job(job: Job, source: Outcome) -> Outcome:
+    """--execute once: this language's executed notebook, rendered from the source language's run."""
+    base = dict(notebook=job.notebook.name, lang=job.lang, parameters=job.parameters, rendered_from=job.render_from)
+    if source.status != "ok":
+        return Outcome(status=source.status, reason=f"{job.render_from} run {source.status}: {source.reason}".strip(),
+                       **base)
+    try:
+        render_translation(Path(source.executed), job.notebook.path(job.lang), job.executed)
+    except ValueError as error:
+        return Outcome(status="failed", reason=str(error), **base)
+    return Outcome(status="ok", seconds=0.0, executed=str(job.executed), results=source.results, **base)
+
+
 def plan(notebooks: list[Notebook], langs: list[str], profile: Profile, out: Path, overrides: dict[str, Any],
-         timeout_s: int | None) -> list[Job]:
+         timeout_s: int | None, execute: str = "all") -> list[Job]:
+    """One job per notebook and language; with execute="once", other languages render the English run."""
+    if execute not in EXECUTE_MODES:
+        raise ValueError(f"--execute {execute!r} is not valid; choose one of: {', '.join(EXECUTE_MODES)}")
     jobs = []
     for notebook in notebooks:
-        params = dict(notebook.meta.get("profiles", {}).get(profile.name, {}))
-        params.update(overrides)
-        for lang in langs:
-            jobs.append(Job(notebook, lang, profile, out, params, timeout_s or profile.timeout_s))
+        params = {"profile": profile.name, **overrides}
+        run_langs = langs if execute == "all" else [SOURCE_LANG] + [lang for lang in langs if lang != SOURCE_LANG]
+        for lang in run_langs:
+            render_from = SOURCE_LANG if execute == "once" and lang != SOURCE_LANG else None
+            jobs.append(Job(notebook, lang, profile, out, params, timeout_s or profile.timeout_s, render_from=render_from))
     return jobs
 
 
 def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None = None,
             on_done=None) -> list[Outcome]:
-    """Run every job (in parallel when asked); one failing notebook never stops the others."""
+    """Run every job (in parallel when asked); one failing notebook never stops the others.
+
+    Rendered jobs (--execute once) wait for their source language's run and take its outputs.
+    """
     env = env or describe()
     # Build model presets once, up front, so parallel notebooks do not all build the same one.
     _prebuild_presets(jobs)
+    executed = [j for j in jobs if j.render_from is None]
+    rendered = [j for j in jobs if j.render_from is not None]
 
     def one(job: Job) -> Outcome:
         outcome = run_job(job, env)
@@ -157,27 +205,57 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
 
     if jobs_in_parallel > 1:
         threads = max(1, (os.cpu_count() or 1) // jobs_in_parallel)
-        for job in jobs:
+        for job in executed:
             job.cpu_threads = threads
     with ThreadPoolExecutor(max_workers=max(1, jobs_in_parallel)) as pool:
-        return list(pool.map(one, jobs))
+        outcomes = {(o.notebook, o.lang): o for o in pool.map(one, executed)}
+    for job in rendered:
+        outcome = render_job(job, outcomes[(job.notebook.name, job.render_from)])
+        if on_done:
+            on_done(outcome)
+        outcomes[(job.notebook.name, job.lang)] = outcome
+    return [outcomes[(j.notebook.name, j.lang)] for j in jobs]
 
 
 def _prebuild_presets(jobs: list[Job]) -> None:
-    """Every preset named by a main-environment notebook's parameters (side environments build their own)."""
+    """Every preset a main-environment notebook will load on this profile (side environments build their own)."""
     from ..models import PRESETS, build_preset
 
-    names = {value for j in jobs if j.notebook.meta.get("environment", "main") == "main"
-             for value in j.parameters.values() if isinstance(value, str) and value in PRESETS}
+    names = set()
+    for job in jobs:
+        if job.notebook.meta.get("environment", "main") != "main" or job.render_from is not None:
+            continue
+        sizes = dict(SIZES.get(job.notebook.name, {}).get(job.profile.name, {}), **job.parameters)
+        names |= {value for value in sizes.values() if isinstance(value, str) and value in PRESETS}
     for name in sorted(names):
         build_preset(name)
 
 
-def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment) -> Path:
+def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment, execute: str = "all",
+                  started: str | None = None) -> Path:
+    """build/summary.json: the profile, the machine, when and from which commit, and every notebook's outcome."""
+    import time
+
     path = out / "summary.json"
-    write_atomic(path, json.dumps({"profile": profile.name, "environment": env.to_dict(),
+    write_atomic(path, json.dumps({"profile": profile.name, "execute": execute, "environment": env.to_dict(),
+                                   "commit": git_commit(), "started": started,
+                                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                    "outcomes": [asdict(o) for o in outcomes]}, indent=1, ensure_ascii=False))
     return path
+
+
+def git_commit() -> str:
+    """The commit the notebooks ran from ("unknown" outside a git checkout), with "+changes" when the tree is dirty."""
+    from .notebooks import repo_root
+
+    try:
+        root = repo_root()
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True).stdout.strip()
+        return commit.stdout.strip() + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError, FileNotFoundError):
+        return "unknown"
 
 
 def select_langs(value: str) -> list[str]:

@@ -1,0 +1,59 @@
+"""`suite store`: keep a GPU run's results in docs/results/<gpu>/, where notebooks and the docs site show them.
+
+Each call merges one run (one `suite run --out build`) into the GPU's folder: the results of every notebook it ran,
+its report and charts, and run.json with the device, date, versions, commit and the exact commands. Running the two
+parts of the GPU recipe one after the other therefore fills one folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from ..files import write_atomic
+
+
+def slug(device: str) -> str:
+    """'NVIDIA H100 80GB HBM3' -> 'nvidia-h100-80gb-hbm3': the folder name of a GPU's results."""
+    return re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")
+
+
+def store(out: Path, command: str, results_root: Path, to: Path | None = None) -> Path:
+    """Merge the run in `out` (summary.json, results/, report.md, charts/) into docs/results/<gpu>/; return it."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    env = summary["environment"]
+    if env.get("device_type") != "cuda":
+        raise ValueError(f"{out} holds a run on {env.get('label')}: only GPU runs are stored in docs/results/")
+    target = to or results_root / slug(env["device_name"])
+    info_path = target / "run.json"
+    info: dict[str, Any] = json.loads(info_path.read_text(encoding="utf-8")) if info_path.exists() else {}
+    ran = [o for o in summary["outcomes"] if o["status"] == "ok" and not o.get("rendered_from")]
+    for outcome in summary["outcomes"]:
+        source = Path(outcome.get("results") or "")
+        if outcome.get("rendered_from") or not source.is_file():
+            continue
+        dest = target / "results" / outcome["lang"] / source.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+    for chart in sorted((out / "charts").glob("*.png")):
+        (target / "charts").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chart, target / "charts" / chart.name)
+    part = len(info.get("runs", [])) + 1
+    if (out / "report.md").exists():
+        shutil.copyfile(out / "report.md", target / f"report-{part}.md")
+    run = {"command": command, "profile": summary["profile"], "execute": summary.get("execute"),
+           "started": summary.get("started"), "finished": summary.get("finished"), "commit": summary.get("commit"),
+           "notebooks": {o["notebook"]: o["status"] for o in summary["outcomes"] if o["lang"] == "en"},
+           "seconds": {o["notebook"]: o.get("seconds") for o in ran}, "report": f"report-{part}.md"}
+    info.update(device=env["device_name"], label=env["label"], compute_capability=env.get("compute_capability"),
+                memory_bytes=env.get("total_memory_bytes"), driver=env.get("driver_version"),
+                cuda=env.get("cuda_version"), versions=env.get("versions", {}), profile=summary["profile"],
+                date=time.strftime("%Y-%m-%d"), commit=summary.get("commit"),
+                command=" && ".join([r["command"] for r in info.get("runs", [])] + [command]),
+                runs=info.get("runs", []) + [run])
+    write_atomic(info_path, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
+    return target
