@@ -20,12 +20,20 @@ from .notebooks import TRANSLATED, discover, dumps, has_outputs, read_notebook, 
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    for notebook in discover(repo_root(), args.only):
+    from . import pages
+
+    root = repo_root()
+    for notebook in discover(root, args.only):
         for lang in TRANSLATED:
             po, counts = i18n.update_catalog(notebook, lang)
             i18n.save_catalog(po, notebook, lang)
             changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
             print(f"{notebook.catalog(lang).relative_to(notebook.root)}: {changed or 'up to date'}")
+    for page in pages.discover_pages(root):
+        for lang in TRANSLATED:
+            counts = pages.update(page, lang)
+            changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+            print(f"{page.catalog(lang).relative_to(root)}: {changed or 'up to date'}")
     return 0
 
 
@@ -35,21 +43,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .notebooks import LANGUAGES
 
     root = repo_root()
+    langs = [args.lang] if args.lang else list(LANGUAGES)
     for notebook in discover(root, args.only):
         source = notebook.read()
         rendered = dumps(with_generated_cells(source))
         if rendered != dumps(source):
             write_atomic(notebook.path(), rendered)
             print(f"{notebook.path().relative_to(root)}: lesson header and key points written from metadata")
-        for lang in TRANSLATED:
+        for lang in [lang for lang in TRANSLATED if lang in langs]:
             changed = i18n.build(notebook, lang)
             print(f"{notebook.path(lang).relative_to(notebook.root)}: {'written' if changed else 'up to date'}")
-        for lang in LANGUAGES:
+        for lang in langs:
             text = dumps(learner_copy(notebook.read(lang)))
             path = notebook.learner_path(lang)
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 write_atomic(path, text)
                 print(f"{path.relative_to(root)}: learner copy written")
+    from . import pages
+
+    for page in pages.discover_pages(root):
+        for lang in [lang for lang in TRANSLATED if lang in langs]:
+            if pages.build(page, lang):
+                print(f"{page.path(lang).relative_to(root)}: written")
     for path, text in outputs(root).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             write_atomic(path, text)
@@ -59,6 +74,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     problems = all_problems(repo_root())
+    if args.lang:  # a translator's view: the source notebooks' problems and this language's
+        others = [lang for lang in TRANSLATED if lang != args.lang]
+        problems = [p for p in problems if not any(f"/{lang}/" in f"/{p.path}" for lang in others)]
     for problem in problems:
         print(problem)
     notebooks = discover(repo_root())
@@ -139,8 +157,13 @@ def parser() -> argparse.ArgumentParser:
     for name, fn in (("update", cmd_update), ("build", cmd_build)):
         s = sub.add_parser(name)
         s.add_argument("--only", help="notebook names containing this text or matching this glob (comma-separated: any)")
+        if name == "build":
+            s.add_argument("--lang", choices=TRANSLATED + ("en",), help="build only this language's notebooks "
+                           "(and learner copies); the index is always rebuilt")
         s.set_defaults(fn=fn)
-    sub.add_parser("check").set_defaults(fn=cmd_check)
+    c = sub.add_parser("check")
+    c.add_argument("--lang", choices=TRANSLATED, help="report only the source problems and this language's")
+    c.set_defaults(fn=cmd_check)
     sub.add_parser("strip").set_defaults(fn=cmd_strip)
     r = sub.add_parser("run")
     r.add_argument("--profile", default="auto", help="auto (default: by hardware), cpu, gpu-small or gpu-full")

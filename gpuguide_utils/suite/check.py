@@ -131,13 +131,16 @@ def glossary_problems(root: Path, lang: str) -> tuple[glossaries.Glossary, list[
 
 
 def wording_problems(notebook: Notebook, lang: str, glossary: glossaries.Glossary) -> list[Problem]:
-    """Forbidden renderings of glossary terms and breaches of the style guide's mechanical rules, per cell."""
+    """Forbidden renderings of glossary terms and breaches of the style guide's mechanical rules, per cell (or page
+    section: anything with a catalog(lang) and a root)."""
     if not notebook.catalog(lang).exists():
         return []
     cat = str(notebook.catalog(lang).relative_to(notebook.root))
     gloss = str(glossaries.glossary_path(notebook.root, lang).relative_to(notebook.root))
     problems = []
-    for entry in i18n.load_catalog(notebook, lang):
+    import polib
+
+    for entry in polib.pofile(str(notebook.catalog(lang)), wrapwidth=0):
         if entry.obsolete or not entry.msgstr:
             continue
         for term, found in glossary.problems(entry.msgid, entry.msgstr):
@@ -166,6 +169,12 @@ def all_problems(root: Path) -> list[Problem]:
             problems += i18n.catalog_problems(notebook, lang)
             problems += wording_problems(notebook, lang, loaded[lang])
         problems += learner_problems(notebook)
+    from .pages import all_page_problems, discover_pages
+
+    problems += all_page_problems(root)
+    for page in discover_pages(root):
+        for lang in TRANSLATED:
+            problems += wording_problems(page, lang, loaded[lang])
     if notebooks:
         problems += index_problems(root)
     return problems

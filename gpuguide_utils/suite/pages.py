@@ -1,0 +1,161 @@
+"""Documentation pages in four languages from one English source, through the same gettext catalogs as notebooks.
+
+docs/pages/en/<page>.md is the source; each `## ` section is one catalog entry (msgctxt = the section's id, its
+heading slug; the text before the first `## ` is "intro"), in docs/i18n/<lang>/<page>.po; `suite build` writes
+docs/pages/<lang>/<page>.md (Arabic with code and versions isolated left-to-right), and `suite check` fails on
+missing, fuzzy or stale translations and on out-of-date generated pages, like it does for notebooks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polib
+
+from .bidi import isolate_ltr
+from .i18n import LANGUAGE_NAMES, Problem, _PLURALS
+from .notebooks import RTL_LANGUAGES, SOURCE_LANG, TRANSLATED
+
+_FENCE = re.compile(r"^(```|~~~)")
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """(id, text) of each `## ` section, in order; ids are heading slugs, unique within the page."""
+    chunks: list[list[str]] = [[]]
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if line.startswith("## ") and not in_fence:
+            chunks.append([])
+        chunks[-1].append(line)
+    out, seen = [], set()
+    for chunk in chunks:
+        body = "\n".join(chunk).strip("\n")
+        if not body:
+            continue
+        first = chunk[0]
+        ident = re.sub(r"[^a-z0-9]+", "-", first[3:].lower()).strip("-") if first.startswith("## ") else "intro"
+        base, n = ident, 2
+        while ident in seen:
+            ident, n = f"{base}-{n}", n + 1
+        seen.add(ident)
+        out.append((ident, body))
+    return out
+
+
+@dataclass(frozen=True)
+class Page:
+    """One documentation page: its English source, catalogs and generated translations."""
+
+    name: str
+    root: Path
+
+    def path(self, lang: str = SOURCE_LANG) -> Path:
+        return self.root / "docs" / "pages" / lang / f"{self.name}.md"
+
+    def catalog(self, lang: str) -> Path:
+        return self.root / "docs" / "i18n" / lang / f"{self.name}.po"
+
+
+def discover_pages(root: Path) -> list[Page]:
+    return [Page(p.stem, root) for p in sorted((root / "docs" / "pages" / SOURCE_LANG).glob("*.md"))]
+
+
+def _load(page: Page, lang: str) -> polib.POFile:
+    path = page.catalog(lang)
+    if path.exists():
+        po = polib.pofile(str(path), wrapwidth=0)
+        po.wrapwidth = 0
+        return po
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Project-Id-Version": f"gpuguide docs/{page.name}", "Language": lang, "MIME-Version": "1.0",
+                   "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
+                   "Plural-Forms": _PLURALS[lang]}
+    po.header = f"{LANGUAGE_NAMES[lang]} translation of docs/pages/en/{page.name}.md (gpuguide)."
+    return po
+
+
+def update(page: Page, lang: str) -> dict[str, int]:
+    """msgmerge for a page: new sections untranslated, changed ones fuzzy (previous English kept)."""
+    po = _load(page, lang)
+    by_ctxt = {e.msgctxt: e for e in po if not e.obsolete}
+    counts = {"new": 0, "fuzzy": 0, "obsolete": 0}
+    wanted = []
+    for ident, text in sections(page.path().read_text(encoding="utf-8")):
+        entry = by_ctxt.get(ident)
+        if entry is None:
+            entry = polib.POEntry(msgctxt=ident, msgid=text, msgstr="")
+            counts["new"] += 1
+        elif entry.msgid != text:
+            entry.previous_msgid, entry.msgid = entry.msgid, text
+            if entry.msgstr and "fuzzy" not in entry.flags:
+                entry.flags.append("fuzzy")
+            counts["fuzzy"] += 1
+        entry.occurrences = [(f"docs/pages/en/{page.name}.md", "")]
+        wanted.append(entry)
+    kept = {e.msgctxt for e in wanted}
+    for entry in po:
+        if not entry.obsolete and entry.msgctxt not in kept:
+            entry.obsolete = True
+            counts["obsolete"] += 1
+    po[:] = wanted + [e for e in po if e.obsolete]
+    page.catalog(lang).parent.mkdir(parents=True, exist_ok=True)
+    text = po.__unicode__()
+    if not page.catalog(lang).exists() or page.catalog(lang).read_text(encoding="utf-8") != text:
+        page.catalog(lang).write_text(text, encoding="utf-8")
+    return counts
+
+
+def translated(page: Page, lang: str) -> str:
+    """The page in `lang`: each section's usable translation (English where none is usable yet)."""
+    po = _load(page, lang)
+    usable = {e.msgctxt: e for e in po if not e.obsolete and e.msgstr and "fuzzy" not in e.flags}
+    parts = []
+    for ident, text in sections(page.path().read_text(encoding="utf-8")):
+        entry = usable.get(ident)
+        body = entry.msgstr if entry is not None and entry.msgid == text else text
+        parts.append(isolate_ltr(body) if lang in RTL_LANGUAGES else body)
+    note = (f"<!-- generated by `python -m gpuguide_utils.suite build` from docs/i18n/{lang}/{page.name}.po; "
+            "do not edit -->\n\n")
+    return note + "\n\n".join(parts) + "\n"
+
+
+def build(page: Page, lang: str) -> bool:
+    path = page.path(lang)
+    text = translated(page, lang)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def problems(page: Page, lang: str) -> list[Problem]:
+    """Missing, fuzzy or stale section translations, and a generated page out of date."""
+    cat = str(page.catalog(lang).relative_to(page.root))
+    if not page.catalog(lang).exists():
+        return [Problem(cat, "catalog missing (run: python -m gpuguide_utils.suite update)")]
+    by_ctxt = {e.msgctxt: e for e in _load(page, lang) if not e.obsolete}
+    found = []
+    for ident, text in sections(page.path().read_text(encoding="utf-8")):
+        entry = by_ctxt.get(ident)
+        if entry is None:
+            found.append(Problem(cat, f"section {ident}: no entry (run suite update, then translate)"))
+        elif entry.msgid != text:
+            found.append(Problem(cat, f"section {ident}: stale, the English changed since (run suite update)"))
+        elif "fuzzy" in entry.flags:
+            found.append(Problem(cat, f"section {ident}: fuzzy, review the translation and remove the flag"))
+        elif not entry.msgstr.strip():
+            found.append(Problem(cat, f"section {ident}: not translated"))
+    generated = page.path(lang)
+    rel = str(generated.relative_to(page.root))
+    if not generated.exists() or generated.read_text(encoding="utf-8") != translated(page, lang):
+        found.append(Problem(rel, "generated page missing or out of date (run: python -m gpuguide_utils.suite build)"))
+    return found
+
+
+def all_page_problems(root: Path) -> list[Problem]:
+    return [p for page in discover_pages(root) for lang in TRANSLATED for p in problems(page, lang)]
