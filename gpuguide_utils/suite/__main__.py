@@ -62,6 +62,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from . import pages
 
     for page in pages.discover_pages(root):
+        if args.only and not any(p.strip() in page.name for p in args.only.split(",")):
+            continue
         for lang in [lang for lang in TRANSLATED if lang in langs]:
             if pages.build(page, lang):
                 print(f"{page.path(lang).relative_to(root)}: written")
