@@ -21,7 +21,7 @@ SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run test venv envs check build update strip clean gpu-wheelhouse gpu-run $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run test venv envs check build update strip clean gpu-wheelhouse gpu-run slides $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -68,6 +68,17 @@ build: venv
 
 strip: venv
 	$(PY) -m gpuguide_utils.suite strip
+
+# Offline reveal.js decks of the executed notebooks (after `make run`): reveal.js and friends come from the npm
+# registry (versions in scripts/vendor/package.json and its lock file), copied next to the decks.
+build/vendor/.installed: scripts/vendor/package.json scripts/vendor/package-lock.json
+	mkdir -p build/vendor
+	cp scripts/vendor/package.json scripts/vendor/package-lock.json build/vendor/
+	cd build/vendor && npm ci --no-audit --no-fund --silent
+	touch $@
+
+slides: venv build/vendor/.installed
+	$(PY) -m gpuguide_utils.suite slides --build build --out build/slides
 
 # GPU runs on an air-gapped CUDA machine (docs/results/README.md): on a connected machine, `make gpu-wheelhouse`
 # fills .whl/; on the GPU machine (Python, torch and transformers preinstalled), `make gpu-run PART=1`, then PART=2.

@@ -6,6 +6,7 @@ check   fail on outputs in notebooks/, bad metadata, missing/fuzzy/stale transla
 strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
 store   keep a GPU run's results in docs/results/<gpu>/
+slides  write offline reveal.js decks of the executed notebooks
 """
 
 from __future__ import annotations
@@ -152,6 +153,18 @@ def cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slides(args: argparse.Namespace) -> int:
+    from .slides import build_slides
+
+    try:
+        written = build_slides(Path(args.build), Path(args.out), Path(args.vendor) / "node_modules")
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(written)} deck(s) in {args.out}/<lang>/<notebook>.slides.html (open them in a browser; offline)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gpuguide_utils.suite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +200,11 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--command", required=True, help="the command that produced the run, recorded with it")
     st.add_argument("--to", default=None, help="target folder (default: docs/results/<gpu name>)")
     st.set_defaults(fn=cmd_store)
+    sl = sub.add_parser("slides", help="reveal.js decks of the executed notebooks, offline")
+    sl.add_argument("--build", default="build", help="the run whose executed notebooks become decks (default: build)")
+    sl.add_argument("--out", default="build/slides", help="where the decks go (default: build/slides)")
+    sl.add_argument("--vendor", default="build/vendor", help="where `make slides` installed the npm packages")
+    sl.set_defaults(fn=cmd_slides)
     return p
 
 
