@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import i18n
@@ -68,6 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import parse_overrides, plan, run_all, select_langs, write_summary
 
     env = describe()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         profile = pick(args.profile, env)
         langs = select_langs(args.lang)
@@ -84,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Running {len(jobs)} notebook(s) on profile {profile.name!r} ({profile.description}) on {env.label}")
     outcomes = run_all(jobs, args.jobs, env, on_done=lambda o: print(f"  {o.lang}/{o.notebook}: {o.status}"
                                                                     + (f" ({o.reason})" if o.reason else ""), flush=True))
-    write_summary(outcomes, out, profile, env)
+    write_summary(outcomes, out, profile, env, started=started)
     report = write_report(outcomes, out, profile.name, env.label)
     print()
     print(summary_text(outcomes))

@@ -173,9 +173,24 @@ def _prebuild_presets(jobs: list[Job]) -> None:
         build_preset(name)
 
 
-def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment) -> Path:
+def git_commit(root: Path | None = None) -> str:
+    """The checked-out commit (git rev-parse HEAD), or "unknown" outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
+
+
+def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment,
+                  started: str | None = None) -> Path:
+    from datetime import datetime, timezone
+
     path = out / "summary.json"
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_atomic(path, json.dumps({"profile": profile.name, "environment": env.to_dict(),
+                                   "commit": git_commit(Path(__file__).resolve().parents[2]), "started": started or finished,
+                                   "finished": finished,
                                    "outcomes": [asdict(o) for o in outcomes]}, indent=1, ensure_ascii=False))
     return path
 
