@@ -17,6 +17,7 @@ from pathlib import Path
 from . import i18n
 from .check import all_problems
 from .notebooks import TRANSLATED, discover, dumps, has_outputs, read_notebook, repo_root, strip_outputs, write_atomic
+from . import site_strings
 
 
 def cmd_update(args: argparse.Namespace) -> int:
@@ -26,6 +27,10 @@ def cmd_update(args: argparse.Namespace) -> int:
             i18n.save_catalog(po, notebook, lang)
             changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
             print(f"{notebook.catalog(lang).relative_to(notebook.root)}: {changed or 'up to date'}")
+    for lang in TRANSLATED:
+        counts = site_strings.update(repo_root(), lang)
+        changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        print(f"{site_strings.catalog_path(repo_root(), lang).relative_to(repo_root())}: {changed or 'up to date'}")
     return 0
 
 

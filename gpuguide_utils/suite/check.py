@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import i18n
+from . import i18n, site_strings
 from .notebooks import (
     LANGUAGES,
     REQUIRED_METADATA,
@@ -93,4 +93,6 @@ def all_problems(root: Path) -> list[Problem]:
             problems += i18n.catalog_problems(notebook, lang)
     if notebooks:
         problems += index_problems(root)
+    for lang in TRANSLATED:
+        problems += site_strings.problems(root, lang)
     return problems
