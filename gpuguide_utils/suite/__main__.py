@@ -5,6 +5,7 @@ build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs
 check   fail on outputs in notebooks/, bad metadata, missing/fuzzy/stale translations, out-of-date generated notebooks
 strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
+docs    build the static site of executed notebooks (build/site/<lang>/, build/site-learner/<lang>/); runs nothing
 """
 
 from __future__ import annotations
@@ -99,6 +100,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .runner import select_langs
+    from .site import EDITIONS, main
+
+    try:
+        langs = select_langs(args.lang)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    editions = list(EDITIONS) if args.edition == "all" else [args.edition]
+    root = repo_root()
+    return main(root, Path(args.build).resolve(), Path(args.out).resolve(), langs, editions,
+                Path(args.results).resolve() if args.results else None)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gpuguide_utils.suite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,6 +135,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="build", help="output directory (default: build)")
     r.add_argument("--timeout", type=int, default=None, help="seconds per notebook (default: the profile's)")
     r.set_defaults(fn=cmd_run)
+    d = sub.add_parser("docs", help="build the static site from executed notebooks (never runs them)")
+    d.add_argument("--build", default="build", help="the run to show: executed/, summary.json, report.md, charts/ "
+                                                    "(default: build; a GPU run's folder works too)")
+    d.add_argument("--out", default="build", help="where site/ and site-learner/ go (default: build)")
+    d.add_argument("--lang", default="all", help="all (default) or a comma list of en, ar, ja, zh")
+    d.add_argument("--edition", default="all", choices=["all", "full", "learner"], help="default: both")
+    d.add_argument("--results", default=None, help="stored GPU results to show (default: docs/results)")
+    d.set_defaults(fn=cmd_docs)
     return p
 
 
