@@ -167,7 +167,7 @@ def provenance_html(name: str, lang: str, nb: nbformat.NotebookNode, meta: dict[
     params = {k: v for k, v in (papermill.get("parameters") or {}).items() if k != "results_path"}
     commit = run.commit
     commit_html = (f'<a href="https://github.com/{GITHUB_REPO}/commit/{_escape(commit)}">{_code(short_commit(commit))}</a>'
-                   if re.fullmatch(r"[0-9a-f]{40}", commit) else _escape(commit or s["unknown"]))
+                   if re.fullmatch(r"[0-9a-f]{40}", commit) else _escape(s["unknown"] if commit in ("", "unknown") else commit))
     duration = papermill.get("duration")
     rows = [
         ("prov.device", _ltr(device)),
