@@ -69,6 +69,7 @@ class Visit:
     images: int = 0
     direction: str = ""
     rtl_code: list[str] = field(default_factory=list)
+    rtl_prose_left: list[str] = field(default_factory=list)
 
 
 _PAGE_FACTS = """async () => {
@@ -81,8 +82,12 @@ _PAGE_FACTS = """async () => {
     broken: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     images: document.images.length,
     direction: getComputedStyle(content).direction,
-    rtlCode: [...content.querySelectorAll("pre, code, .jp-InputArea, .jp-OutputArea")]
+    rtlCode: [...content.querySelectorAll("pre, code, .jp-CodeCell .jp-InputArea, .jp-OutputArea")]
       .filter(e => getComputedStyle(e).direction !== "ltr").map(e => e.tagName + "." + e.className),
+    // Right-to-left prose must also be laid out from the right (start), not merely have direction: rtl.
+    rtlProseLeft: [...content.querySelectorAll("p, h1, h2, h3, li")]
+      .filter(e => getComputedStyle(e).direction === "rtl" && getComputedStyle(e).textAlign === "left")
+      .map(e => e.tagName + ": " + e.textContent.trim().slice(0, 40)).slice(0, 5),
   };
 }"""
 
@@ -130,7 +135,7 @@ class Browser:
         page.wait_for_load_state("networkidle")  # fonts and scripts the page asked for after it loaded
         visit.links, visit.switcher = facts["links"], facts["switcher"]
         visit.broken_images, visit.images = facts["broken"], facts["images"]
-        visit.direction, visit.rtl_code = facts["direction"], facts["rtlCode"]
+        visit.direction, visit.rtl_code, visit.rtl_prose_left = facts["direction"], facts["rtlCode"], facts["rtlProseLeft"]
         page.close()
         return visit
 

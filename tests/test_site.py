@@ -314,6 +314,7 @@ def test_arabic_pages_are_right_to_left_with_code_left_to_right(visits):
     assert arabic
     assert [v.url for v in arabic if v.direction != "rtl"] == []
     assert [(v.url, v.rtl_code[:3]) for v in arabic if v.rtl_code] == []
+    assert [(v.url, v.rtl_prose_left) for v in arabic if v.rtl_prose_left] == [], "Arabic prose aligned to the left"
     assert [v.url for _, _, v in _all(visits) if "/ar/" not in v.url and v.direction != "ltr"] == []
 
 
