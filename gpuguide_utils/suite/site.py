@@ -149,6 +149,10 @@ def build_site(root: Path, build: Path, out: Path, langs: list[str] | None = Non
             local.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / "docs" / "site" / "mathjax-local.js", local / "gpuguide.js")
             (site_root / "index.html").write_text(_redirect_page(langs), encoding="utf-8")
+            # GitHub Pages answers a missing path with the root 404.html; MkDocs makes its links absolute (site_url).
+            first = "en" if "en" in langs else langs[0]
+            if (site_root / first / "404.html").exists():
+                shutil.copy2(site_root / first / "404.html", site_root / "404.html")
     finally:
         logger.removeHandler(collect)
     return collect.messages
