@@ -1,5 +1,5 @@
-# gpuguide: `make run` executes every notebook in every language; `make test` checks and tests everything.
-# Both set up .venv from nothing (Python >= 3.10, pip and make are all they need).
+# gpuguide: `make run` executes every notebook in every language; `make docs` builds the site of the executed
+# notebooks; `make test` checks and tests everything. All set up .venv from nothing (Python >= 3.10, pip and make).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,17 +11,21 @@ TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= auto
 JOBS ?= 1
 RUN_ARGS ?=
+# `make docs` shows this run (executed/, summary.json, report.md, charts/): build/ after `make run`, or a GPU run's.
+BUILD ?= build
+DOCS_ARGS ?=
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 
-REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/test.txt pyproject.toml
+REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/test.txt requirements/docs.txt \
+	pyproject.toml
 # Side environments for notebooks whose technique needs an older stack (see environments/README.md).
 SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run test venv envs check build update strip clean gpu-wheelhouse gpu-run slides $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -29,7 +33,7 @@ $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
 	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
-		-r requirements/test.txt
+		-r requirements/test.txt -r requirements/docs.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -51,6 +55,11 @@ $(addprefix env-,$(SIDE_ENVS)): env-%: .venv-%/.installed
 
 run: venv envs
 	$(PY) -m gpuguide_utils.suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
+
+# Builds build/site/<lang>/ (full edition) and build/site-learner/<lang>/ from $(BUILD); executes nothing, needs no
+# network. Browse with: .venv/bin/python -m http.server -d build/site
+docs: venv
+	$(PY) -m gpuguide_utils.suite docs --build $(BUILD) $(DOCS_ARGS)
 
 test: venv envs
 	$(PY) -m gpuguide_utils.suite check

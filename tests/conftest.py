@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,26 @@ def tiny_llama(model_cache: Path):
     from gpuguide_utils import load_model, load_tokenizer
 
     return load_model("tiny-llama", dtype="float32"), load_tokenizer("tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def suite_run() -> dict:
+    """Every notebook in every language on the cpu profile into build/, once per session (notebook and site tests).
+
+    Also records the temporary directories named gpuguide-* that the run left behind (it should leave none).
+    """
+    import tempfile
+
+    def temporary_dirs() -> set[str]:
+        return {p.name for p in Path(tempfile.gettempdir()).glob("gpuguide-*")}
+
+    out = ROOT / "build"
+    before = temporary_dirs()
+    result = subprocess.run(
+        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=4000,
+    )
+    print(result.stdout[-4000:], result.stderr[-4000:])
+    summary = json.loads((out / "summary.json").read_text())
+    return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {
+        "_stdout": result.stdout, "_rc": result.returncode, "_new_temporary_dirs": temporary_dirs() - before}

@@ -1,10 +1,11 @@
-"""Execute every notebook in every language on the cpu profile, through the same runner `make run` uses."""
+"""Execute every notebook in every language on the cpu profile, through the same runner `make run` uses.
+
+The run itself is the session fixture `suite_run` (tests/conftest.py), which the site tests reuse.
+"""
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -15,23 +16,6 @@ from gpuguide_utils.suite.notebooks import LANGUAGES, discover
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build"
 NOTEBOOKS = [n.name for n in discover(ROOT)]
-
-
-def _temporary_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("gpuguide-*")}
-
-
-@pytest.fixture(scope="module")
-def suite_run() -> dict:
-    before = _temporary_dirs()
-    result = subprocess.run(
-        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(OUT)],
-        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=4000,
-    )
-    print(result.stdout[-4000:], result.stderr[-4000:])
-    summary = json.loads((OUT / "summary.json").read_text())
-    return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {
-        "_stdout": result.stdout, "_rc": result.returncode, "_new_temporary_dirs": _temporary_dirs() - before}
 
 
 @pytest.mark.notebooks

@@ -197,7 +197,7 @@ def test_conda_environment_uses_the_same_requirement_files():
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     referenced = {line.split(maxsplit=1)[1] for line in pip_section if line.startswith("-r ")}
     assert referenced == {"requirements/torch.txt", "requirements/common.txt", "requirements/main.txt",
-                          "requirements/test.txt"}
+                          "requirements/test.txt", "requirements/docs.txt"}
     # Nothing pinned twice: conda's own list names no package that the requirement files pin.
     pinned = set()
     for name in referenced:

@@ -7,17 +7,20 @@ strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
 store   keep a GPU run's results in docs/results/<gpu>/
 slides  write offline reveal.js decks of the executed notebooks
+docs    build the static site of executed notebooks (build/site/<lang>/, build/site-learner/<lang>/); runs nothing
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import i18n
 from .check import all_problems
 from .notebooks import TRANSLATED, discover, dumps, has_outputs, read_notebook, repo_root, strip_outputs, write_atomic
+from . import site_strings
 
 
 def cmd_update(args: argparse.Namespace) -> int:
@@ -35,6 +38,10 @@ def cmd_update(args: argparse.Namespace) -> int:
             counts = pages.update(page, lang)
             changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
             print(f"{page.catalog(lang).relative_to(root)}: {changed or 'up to date'}")
+    for lang in TRANSLATED:
+        counts = site_strings.update(root, lang)
+        changed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        print(f"{site_strings.catalog_path(root, lang).relative_to(root)}: {changed or 'up to date'}")
     return 0
 
 
@@ -104,10 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .report import summary_text, write_report
     from .runner import parse_overrides, plan, run_all, select_langs, write_summary
 
-    import time
-
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     env = describe()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         profile = pick(args.profile, env)
         langs = select_langs(args.lang)
@@ -165,6 +170,21 @@ def cmd_slides(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .runner import select_langs
+    from .site import EDITIONS, main
+
+    try:
+        langs = select_langs(args.lang)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    editions = list(EDITIONS) if args.edition == "all" else [args.edition]
+    root = repo_root()
+    return main(root, Path(args.build).resolve(), Path(args.out).resolve(), langs, editions,
+                Path(args.results).resolve() if args.results else None)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gpuguide_utils.suite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,6 +225,14 @@ def parser() -> argparse.ArgumentParser:
     sl.add_argument("--out", default="build/slides", help="where the decks go (default: build/slides)")
     sl.add_argument("--vendor", default="build/vendor", help="where `make slides` installed the npm packages")
     sl.set_defaults(fn=cmd_slides)
+    d = sub.add_parser("docs", help="build the static site from executed notebooks (never runs them)")
+    d.add_argument("--build", default="build", help="the run to show: executed/, summary.json, report.md, charts/ "
+                                                    "(default: build; a GPU run's folder works too)")
+    d.add_argument("--out", default="build", help="where site/ and site-learner/ go (default: build)")
+    d.add_argument("--lang", default="all", help="all (default) or a comma list of en, ar, ja, zh")
+    d.add_argument("--edition", default="all", choices=["all", "full", "learner"], help="default: both")
+    d.add_argument("--results", default=None, help="stored GPU results to show (default: docs/results)")
+    d.set_defaults(fn=cmd_docs)
     return p
 
 

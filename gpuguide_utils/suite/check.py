@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import glossary as glossaries
-from . import i18n, style
+from . import i18n, site_strings, style
 from .notebooks import (
     LANGUAGES,
     REQUIRED_METADATA,
@@ -177,4 +177,17 @@ def all_problems(root: Path) -> list[Problem]:
             problems += wording_problems(page, lang, loaded[lang])
     if notebooks:
         problems += index_problems(root)
+    for lang in TRANSLATED:
+        problems += site_strings.problems(root, lang)
+        problems += wording_problems(_SiteStrings(root), lang, loaded[lang])
     return problems
+
+
+class _SiteStrings:
+    """The site's strings catalog, shaped like a notebook for wording_problems (glossary and style rules)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def catalog(self, lang: str) -> Path:
+        return site_strings.catalog_path(self.root, lang)

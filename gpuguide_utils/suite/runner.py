@@ -234,12 +234,12 @@ def _prebuild_presets(jobs: list[Job]) -> None:
 def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Environment, execute: str = "all",
                   started: str | None = None) -> Path:
     """build/summary.json: the profile, the machine, when and from which commit, and every notebook's outcome."""
-    import time
+    from datetime import datetime, timezone
 
     path = out / "summary.json"
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_atomic(path, json.dumps({"profile": profile.name, "execute": execute, "environment": env.to_dict(),
-                                   "commit": git_commit(), "started": started,
-                                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                   "commit": git_commit(), "started": started or finished, "finished": finished,
                                    "outcomes": [asdict(o) for o in outcomes]}, indent=1, ensure_ascii=False))
     return path
 

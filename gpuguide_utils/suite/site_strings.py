@@ -1,0 +1,164 @@
+"""The docs site's own words (its chrome): English here, translations in notebooks/i18n/<lang>/site.po.
+
+One gettext catalog per language (msgctxt = key, msgid = the English below), kept in step by `suite update` and
+checked by `suite check`, so a translation review reads every string the site adds to the notebooks in one file.
+Placeholders such as {date} stay as they are; text in backquotes is an identifier and stays Latin.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polib
+
+from .i18n import LANGUAGE_NAMES, Problem
+from .notebooks import SOURCE_LANG
+
+#: key -> English. Keys are stable; change the English and every translation turns fuzzy on `suite update`.
+STRINGS: dict[str, str] = {
+    "site.description": "Executed Jupyter notebooks on fast, small Hugging Face transformers inference on GPUs.",
+    "site.footer": "Built from the run of {date}, commit {commit}.",
+    "nav.home": "Home",
+    "nav.notebooks": "Notebooks",
+    "nav.results": "Results",
+    "nav.gpu_results": "GPU results",
+    "home.title": "gpuguide: fast, small transformers inference on GPUs",
+    "home.intro": "Jupyter notebooks that teach how to make Hugging Face transformers inference fast and small on a "
+                  "GPU. Each notebook page shows the outputs of a real run and says where they come from: the device, "
+                  "the profile, the date, the versions and the commit.",
+    "home.run": "This site was built from the run of {date} on {device} (profile `{profile}`, commit `{commit}`): "
+                "{ok} ok, {skipped} skipped, {failed} failed.",
+    "home.run_unknown": "No run summary was found when this site was built.",
+    "home.edition_full": "Instructor edition: instructor notes are shown and solutions are folded away. "
+                         "The learner edition leaves both out.",
+    "home.edition_learner": "Learner edition: solutions and instructor notes are left out.",
+    "home.index": "Notebooks",
+    "home.more": "The run's tables and charts are on the [Results]({results}) page; results measured on GPUs are on "
+                 "the [GPU results]({gpu_results}) page.",
+    "meta.hardware": "Hardware",
+    "meta.duration_minutes": "Minutes per profile",
+    "meta.environment": "Environment",
+    "meta.requires": "Requires",
+    "meta.objectives": "Objectives",
+    "meta.prerequisites": "Prerequisites",
+    "meta.difficulty": "Difficulty",
+    "meta.key_points": "Key points",
+    "meta.this_run": "This run",
+    "prov.title": "Where these outputs come from",
+    "prov.device": "Device",
+    "prov.profile": "Profile",
+    "prov.date": "Run on",
+    "prov.duration": "Run time",
+    "prov.versions": "Versions",
+    "prov.pinned": "pinned in {path}",
+    "prov.environment": "Environment",
+    "prov.commit": "Commit",
+    "prov.parameters": "Parameters",
+    "prov.status": "Status",
+    "prov.seconds": "{seconds} s",
+    "prov.download": "Download the executed notebook",
+    "prov.colab": "Open in Colab",
+    "prov.failed": "This notebook failed in this run: {reason}",
+    "missing.body": "This notebook was not executed in this language in the run this site was built from, so there "
+                    "are no outputs to show. Open it in Colab to run it yourself.",
+    "widget.static": "An interactive widget was here. Widgets only work in a live notebook: open this notebook in "
+                     "Jupyter or Colab to use it.",
+    "instructor.label": "Instructor note",
+    "results.title": "Results",
+    "results.intro": "The report of the run this site was built from: each notebook's status in every language, every "
+                     "measured variant, and one latency chart per notebook and group. The numbers describe only the "
+                     "device named here. The tables are generated in English.",
+    "results.none": "No run report was found when this site was built.",
+    "gpu.title": "GPU results",
+    "gpu.intro": "Results measured on GPUs and stored in the repository under `docs/results/`, each with the command "
+                 "that produced it. These notes are in English.",
+    "gpu.none": "No GPU results have been stored yet.",
+    "unknown": "unknown",
+}
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+_CODE = re.compile(r"`[^`]+`")
+
+
+def catalog_path(root: Path, lang: str) -> Path:
+    """notebooks/i18n/<lang>/site.po, next to the notebooks' catalogs."""
+    return root / "notebooks" / "i18n" / lang / "site.po"
+
+
+def _load(root: Path, lang: str) -> polib.POFile:
+    path = catalog_path(root, lang)
+    if path.exists():
+        po = polib.pofile(str(path), wrapwidth=0)
+        po.wrapwidth = 0
+        return po
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = {"Project-Id-Version": "gpuguide site", "Language": lang, "MIME-Version": "1.0",
+                   "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
+    po.header = f"{LANGUAGE_NAMES[lang]} translation of the docs site's own strings (gpuguide_utils/suite/site_strings.py)."
+    return po
+
+
+def strings(root: Path, lang: str) -> dict[str, str]:
+    """Every key in this language: the translation where it is usable (current, not fuzzy), else the English."""
+    if lang == SOURCE_LANG:
+        return dict(STRINGS)
+    usable = {e.msgctxt: e.msgstr for e in _load(root, lang)
+              if not e.obsolete and e.msgstr and "fuzzy" not in e.flags and STRINGS.get(e.msgctxt) == e.msgid}
+    return {key: usable.get(key, english) for key, english in STRINGS.items()}
+
+
+def update(root: Path, lang: str) -> dict[str, int]:
+    """Sync the catalog with STRINGS like msgmerge: new keys untranslated, changed English fuzzy. Returns counts."""
+    po = _load(root, lang)
+    by_key = {e.msgctxt: e for e in po if not e.obsolete}
+    counts = {"new": 0, "fuzzy": 0, "obsolete": 0}
+    wanted = []
+    for key, english in STRINGS.items():
+        entry = by_key.get(key)
+        if entry is None:
+            entry = polib.POEntry(msgctxt=key, msgid=english, msgstr="")
+            counts["new"] += 1
+        elif entry.msgid != english:
+            entry.previous_msgid, entry.msgid = entry.msgid, english
+            if entry.msgstr and "fuzzy" not in entry.flags:
+                entry.flags.append("fuzzy")
+            counts["fuzzy"] += 1
+        entry.occurrences = [("gpuguide_utils/suite/site_strings.py", "")]
+        wanted.append(entry)
+    for entry in po:
+        if not entry.obsolete and entry.msgctxt not in STRINGS:
+            entry.obsolete = True
+            counts["obsolete"] += 1
+    po[:] = wanted + [e for e in po if e.obsolete]
+    path = catalog_path(root, lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = po.__unicode__()
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return counts
+
+
+def problems(root: Path, lang: str) -> list[Problem]:
+    """Missing, untranslated, fuzzy or stale strings, and translations that lost a placeholder or identifier."""
+    path = catalog_path(root, lang)
+    rel = str(path.relative_to(root))
+    if not path.exists():
+        return [Problem(rel, "catalog missing (run: python -m gpuguide_utils.suite update)")]
+    by_key = {e.msgctxt: e for e in _load(root, lang) if not e.obsolete}
+    found = []
+    for key, english in STRINGS.items():
+        entry = by_key.get(key)
+        if entry is None:
+            found.append(Problem(rel, f"{key}: no entry (run suite update, then translate)"))
+        elif entry.msgid != english:
+            found.append(Problem(rel, f"{key}: stale, the English changed since (run suite update)"))
+        elif "fuzzy" in entry.flags:
+            found.append(Problem(rel, f"{key}: fuzzy, review the translation and remove the flag"))
+        elif not entry.msgstr.strip():
+            found.append(Problem(rel, f"{key}: not translated"))
+        else:
+            for kind, pattern in (("placeholder", _PLACEHOLDER), ("identifier", _CODE)):
+                if sorted(pattern.findall(entry.msgstr)) != sorted(pattern.findall(english)):
+                    found.append(Problem(rel, f"{key}: the translation must keep every {kind} of the English"))
+    return found
