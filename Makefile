@@ -25,7 +25,7 @@ SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides vendor $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -61,7 +61,7 @@ run: venv envs
 docs: venv
 	$(PY) -m gpuguide_utils.suite docs --build $(BUILD) $(DOCS_ARGS)
 
-test: venv envs
+test: venv envs vendor
 	$(PY) -m gpuguide_utils.suite check
 	$(PY) -m pytest
 
@@ -88,6 +88,11 @@ build/vendor/.installed: scripts/vendor/package.json scripts/vendor/package-lock
 
 slides: venv build/vendor/.installed
 	$(PY) -m gpuguide_utils.suite slides --build build --out build/slides
+
+# make test checks the slides too where npm exists (it installs the pinned packages); elsewhere those tests skip.
+vendor:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory build/vendor/.installed; \
+	else echo "npm not found: the slides tests will skip (make slides needs Node.js and npm)"; fi
 
 # GPU runs on an air-gapped CUDA machine (docs/results/README.md): on a connected machine, `make gpu-wheelhouse`
 # fills .whl/; on the GPU machine (Python, torch and transformers preinstalled), `make gpu-run PART=1`, then PART=2.

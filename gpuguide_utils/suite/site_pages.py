@@ -28,7 +28,7 @@ ALWAYS_HIDDEN = frozenset({"injected-parameters", "solution-run"})
 #: Cells the learner edition also leaves out: instructor notes and worked solutions.
 LEARNER_HIDDEN = frozenset({"instructor", "solution"})
 #: metadata.gpuguide keys that are bookkeeping, not something a reader of the index needs.
-_INTERNAL_META = {"title", "profiles", "lang", "generated_from", "do_not_edit"}
+_INTERNAL_META = {"title", "profiles", "lang", "generated_from", "do_not_edit", "lesson", "copy", "outputs_from"}
 #: Keys shown first on the home page, in this order; any other key follows, sorted.
 _META_ORDER = ("objectives", "difficulty", "hardware", "duration_minutes", "environment", "requires", "prerequisites",
                "key_points")
@@ -262,15 +262,28 @@ def meta_lines(meta: dict[str, Any], lang: str, s: dict[str, str]) -> list[str]:
     return lines
 
 
-def _page_meta(root: Path, run: Run, lang: str, name: str) -> tuple[dict[str, Any], str]:
-    """metadata.gpuguide and the title in this language: the executed notebook's, else the source notebook's."""
+def _page_meta(root: Path, run: Run, lang: str, name: str) -> tuple[dict[str, Any], str, str]:
+    """metadata.gpuguide, the title and the lesson summary in this language: the executed notebook's, else the
+    source notebook's."""
     for path in (run.executed(lang, name), root / "notebooks" / lang / f"{name}.ipynb",
                  root / "notebooks" / "en" / f"{name}.ipynb"):
         if path and path.exists():
             nb = read_notebook(path)
             meta = dict(nb.metadata.get("gpuguide", {}))
-            return meta, title_of(nb, meta.get("title") or name)
-    return {}, name
+            return meta, title_of(nb, meta.get("title") or name), lesson_summary(nb)
+    return {}, name, ""
+
+
+_WRAPPER = re.compile(r'^\s*<div dir="rtl"[^>]*>\s*|\s*</div>\s*$')
+
+
+def lesson_summary(nb: nbformat.NotebookNode) -> str:
+    """The lesson header's first three paragraphs (at a glance, and the objectives), in the notebook's language."""
+    cell = next((c for c in nb.cells if c.get("id") == "lesson" and c.cell_type == "markdown"), None)
+    if cell is None:
+        return ""
+    paragraphs = [p for p in re.split(r"\n\s*\n", _WRAPPER.sub("", cell.source)) if p.strip()]
+    return "\n\n".join(paragraphs[:3])
 
 
 def home_page(root: Path, run: Run, lang: str, names: list[str], s: dict[str, str], edition: str) -> str:
@@ -287,8 +300,10 @@ def home_page(root: Path, run: Run, lang: str, names: list[str], s: dict[str, st
     lines += ["", s[f"home.edition_{edition}"], "", fmt(s["home.more"], results="results.md", gpu_results="gpu-results.md"),
               "", f"## {s['home.index']}", ""]
     for name in names:
-        meta, title = _page_meta(root, run, lang, name)
+        meta, title, lesson = _page_meta(root, run, lang, name)
         lines += [f"### [{title}](notebooks/{page_file(run, lang, name)})", "", f"`{name}`", ""]
+        if lesson:
+            lines += [lesson, ""]
         lines += meta_lines(meta, lang, s)
         outcome = run.outcome(lang, name)
         if outcome:
@@ -304,7 +319,7 @@ def page_file(run: Run, lang: str, name: str) -> str:
 
 
 def missing_page(root: Path, run: Run, lang: str, name: str, s: dict[str, str]) -> str:
-    _, title = _page_meta(root, run, lang, name)
+    _, title, _lesson = _page_meta(root, run, lang, name)
     return f"# {title}\n\n{s['missing.body']}\n\n[{s['prov.colab']}]({colab_url(Notebook(name, root), lang)})\n"
 
 
@@ -465,5 +480,41 @@ def stage_language(root: Path, run: Run, lang: str, langs: list[str], names: lis
     (docs / "index.md").write_text(home_page(root, run, lang, names, s, edition), encoding="utf-8")
     (docs / "results.md").write_text(results_page(run, lang, langs, docs, s), encoding="utf-8")
     (docs / "gpu-results.md").write_text(gpu_results_page(results_dir, docs, s), encoding="utf-8")
-    return [{s["nav.home"]: "index.md"}, {s["nav.notebooks"]: pages}, {s["nav.results"]: "results.md"},
-            {s["nav.gpu_results"]: "gpu-results.md"}]
+    nav = [{s["nav.home"]: "index.md"}, {s["nav.notebooks"]: pages}, {s["nav.results"]: "results.md"},
+           {s["nav.gpu_results"]: "gpu-results.md"}]
+    if edition == "full":  # the instructor guide is for teachers: the learner edition leaves it out
+        guide = root / "docs" / "pages" / lang / "instructor.md"
+        if guide.exists():
+            text = guide.read_text(encoding="utf-8").replace(EXPECTED_MARKER, expected_numbers(run, results_dir, names, s))
+            (docs / "instructor.md").write_text(text, encoding="utf-8")
+            nav.append({s["nav.instructor"]: "instructor.md"})
+    return nav
+
+
+#: Where the instructor guide wants the table of expected run times (docs/pages/en/instructor.md).
+EXPECTED_MARKER = "<!-- expected-numbers -->"
+
+
+def expected_numbers(run: Run, results_dir: Path, names: list[str], s: dict[str, str]) -> str:
+    """How long each notebook took on each device this site knows: its own run and every stored GPU run."""
+    import json
+
+    rows = []
+    env = run.environment
+    if run.summary:
+        for name in names:
+            outcome = run.outcome("en", name)
+            if outcome and outcome.get("seconds") and not outcome.get("rendered_from"):
+                rows.append((name, env.get("label") or s["unknown"], run.summary.get("profile", ""), outcome["seconds"]))
+    for info in sorted(results_dir.glob("*/run.json")) if results_dir.is_dir() else []:
+        data = json.loads(info.read_text(encoding="utf-8"))
+        for part in data.get("runs", []):
+            for name, seconds in (part.get("seconds") or {}).items():
+                if seconds:
+                    rows.append((name, data.get("device", info.parent.name), part.get("profile", ""), seconds))
+    if not rows:
+        return s["expected.none"]
+    header = f"| {s['expected.notebook']} | {s['expected.device']} | {s['expected.profile']} | {s['expected.minutes']} |"
+    lines = [header, "|---|---|---|---|"]
+    lines += [f"| `{name}` | {device} | `{profile}` | {seconds / 60:.1f} |" for name, device, profile, seconds in rows]
+    return "\n".join(lines)

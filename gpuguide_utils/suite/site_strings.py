@@ -23,6 +23,12 @@ STRINGS: dict[str, str] = {
     "nav.notebooks": "Notebooks",
     "nav.results": "Results",
     "nav.gpu_results": "GPU results",
+    "nav.instructor": "Instructor guide",
+    "expected.notebook": "notebook",
+    "expected.device": "device",
+    "expected.profile": "profile",
+    "expected.minutes": "minutes to execute",
+    "expected.none": "No run was available when this site was built.",
     "home.title": "gpuguide: fast, small transformers inference on GPUs",
     "home.intro": "Jupyter notebooks that teach how to make Hugging Face transformers inference fast and small on a "
                   "GPU. Each notebook page shows the outputs of a real run and says where they come from: the device, "

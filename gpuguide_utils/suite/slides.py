@@ -3,8 +3,8 @@
 The decks are made with nbconvert's slides exporter from the executed notebooks (build/executed/<lang>/): a new slide
 at each heading, instructor notes as speaker notes, set-up cells and solutions left out (lessons.slide_type). Every
 script and style the decks load is copied next to them (reveal.js, require.js, jQuery and Font Awesome from the npm
-registry, installed by `make slides`; MathJax from the jupyter-server-mathjax wheel), so a room without internet can
-present them. Arabic decks run right-to-left with code left-to-right.
+registry, installed by `make slides`; MathJax from the jupyter-server-mathjax wheel, as on the docs site), so a room
+without internet can present them. Arabic decks run right-to-left with code left-to-right.
 """
 
 from __future__ import annotations
@@ -31,14 +31,9 @@ _RTL_STYLE = """<style>
 """
 
 
-def _mathjax_dir() -> Path | None:
-    try:
-        import jupyter_server_mathjax
-
-        folder = Path(jupyter_server_mathjax.__file__).parent / "static"
-        return folder if (folder / "MathJax.js").exists() else None
-    except ImportError:
-        return None
+#: MathJax 2's configuration: the one config the jupyter-server-mathjax wheel ships, plus the site's local fixes
+#: (docs/site/mathjax-local.js: STIX-Web fonts only, no about:blank font request).
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe,local/gpuguide"
 
 
 def copy_assets(node_modules: Path, assets: Path) -> None:
@@ -54,9 +49,13 @@ def copy_assets(node_modules: Path, assets: Path) -> None:
             shutil.copytree(path, destination, dirs_exist_ok=True)
         else:
             shutil.copyfile(path, destination)
-    mathjax = _mathjax_dir()
-    if mathjax is not None:
-        shutil.copytree(mathjax, assets / "mathjax", dirs_exist_ok=True)
+    from .site import mathjax_source
+    from .notebooks import repo_root
+
+    shutil.copytree(mathjax_source(), assets / "mathjax", dirs_exist_ok=True)
+    local = assets / "mathjax" / "config" / "local"
+    local.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(repo_root() / "docs" / "site" / "mathjax-local.js", local / "gpuguide.js")
 
 
 def deck(executed: Path, lang: str, assets_url: str = "../assets") -> str:
@@ -69,7 +68,7 @@ def deck(executed: Path, lang: str, assets_url: str = "../assets") -> str:
     exporter = SlidesExporter(
         reveal_url_prefix=f"{assets_url}/reveal.js", require_js_url=f"{assets_url}/require.js",
         jquery_url=f"{assets_url}/jquery.min.js", font_awesome_url=f"{assets_url}/font-awesome/css/font-awesome.css",
-        mathjax_url=f"{assets_url}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe", reveal_scroll=True,
+        mathjax_url=f"{assets_url}/mathjax/MathJax.js?config={MATHJAX_CONFIG}", reveal_scroll=True,
         exclude_input_prompt=True, exclude_output_prompt=True,
     )
     html, _resources = exporter.from_notebook_node(nb)

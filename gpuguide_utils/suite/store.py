@@ -56,4 +56,22 @@ def store(out: Path, command: str, results_root: Path, to: Path | None = None) -
                 command=" && ".join([r["command"] for r in info.get("runs", [])] + [command]),
                 runs=info.get("runs", []) + [run])
     write_atomic(info_path, json.dumps(info, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(target / "README.md", readme(info, sorted(p.name for p in (target / "charts").glob("*.png"))))
     return target
+
+
+def readme(info: dict[str, Any], charts: list[str]) -> str:
+    """The folder's README.md: where, when, with what and how the results were measured, and links to them."""
+    versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items() if v)
+    lines = [f"# {info['device']}", "",
+             f"Measured on {info.get('date')} from commit `{info.get('commit')}`, profile `{info.get('profile')}`.", "",
+             f"- GPU: {info.get('label')}, compute capability {info.get('compute_capability')}, driver "
+             f"{info.get('driver')}, CUDA {info.get('cuda')}",
+             f"- versions: {versions}", "", "| command | notebooks | report |", "|---|---|---|"]
+    for run in info.get("runs", []):
+        notebooks = ", ".join(f"`{name}` {status}" for name, status in run.get("notebooks", {}).items())
+        lines.append(f"| `{run['command']}` | {notebooks} | [{run['report']}]({run['report']}) |")
+    lines += ["", "The measured rows are in `results/en/<notebook>.json`; each notebook shows them under its live "
+              "tables.", ""]
+    lines += [f"![{chart}](charts/{chart})" for chart in charts]
+    return "\n".join(lines) + "\n"
