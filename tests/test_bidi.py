@@ -70,7 +70,7 @@ def test_nothing_inside_protected_parts_changes():
 def test_generated_arabic_cells_are_isolated_and_catalogs_are_not():
     notebook = Notebook("00_measuring", ROOT)
     cells = {c.id: c.source for c in notebook.read("ar").cells}
-    assert f"{L}`benchmark()`{R}" in cells["timing-discussion"]
+    assert f"{L}`gpuguide_utils.benchmark()`{R}" in cells["timing-discussion"]
     po = i18n.load_catalog(notebook, "ar")
     assert all('dir="ltr"' not in e.msgstr for e in po)
     # The index shows titles without the isolates (they only matter inside the right-to-left cell).

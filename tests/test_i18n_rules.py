@@ -9,6 +9,7 @@ import polib
 import pytest
 
 from gpuguide_utils.suite import check, glossary, i18n
+from gpuguide_utils.suite.lessons import learner_copy
 from gpuguide_utils.suite.mdtext import segments
 from gpuguide_utils.suite.notebooks import TRANSLATED, Notebook, discover, dumps
 from gpuguide_utils.suite.style import findings
@@ -42,6 +43,7 @@ def _set_translation(repo: Path, name: str, lang: str, cell: str, edit) -> None:
     entry.msgstr = changed
     i18n.save_catalog(po, notebook, lang)
     i18n.build(notebook, lang)
+    notebook.learner_path(lang).write_text(dumps(learner_copy(notebook.read(lang))), encoding="utf-8")
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
@@ -147,9 +149,9 @@ def test_style_rules_leave_correct_text_alone(lang, text):
 
 
 def test_style_problems_name_cell_rule_snippet_and_guide(repo):
-    _set_translation(repo, "00_measuring", "ja", "takeaways", lambda s: s.replace("メモリ使用量だけでなく", "メモリ *と* "))
+    _set_translation(repo, "00_measuring", "ja", "key-points", lambda s: s + "\n- メモリ *と* デバイス")
     [message] = [str(p) for p in check.all_problems(repo)]
-    assert message.startswith("notebooks/i18n/ja/00_measuring.po: cell takeaways: style: italic: 'リ *と* デ': ")
+    assert message.startswith("notebooks/i18n/ja/00_measuring.po: cell key-points: style: italic: 'リ *と* デ': ")
     assert message.endswith("(notebooks/i18n/ja/STYLE.md)")
 
 

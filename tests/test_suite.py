@@ -109,6 +109,13 @@ def test_changed_english_cell_makes_its_translation_fuzzy_then_check_fails(repo)
     # gettext semantics: a fuzzy translation is not used; the generated notebook falls back to English.
     i18n.build(notebook, "ja")
     assert notebook.read("ja").cells[0].source == nb.cells[0].source
+    # A second edit before anyone reviewed it keeps the English the translation was made from, as msgmerge does.
+    original = entry.previous_msgid
+    nb.cells[0].source += " And another."
+    notebook.path("en").write_text(dumps(nb), encoding="utf-8")
+    po, _ = i18n.update_catalog(notebook, "ja")
+    again = next(e for e in po if e.msgctxt == nb.cells[0].id)
+    assert again.previous_msgid == original and again.msgid == nb.cells[0].source
 
 
 def test_new_cell_is_missing_and_removed_cell_becomes_obsolete(repo):

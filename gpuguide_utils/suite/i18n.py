@@ -63,7 +63,8 @@ def update_catalog(notebook: Notebook, lang: str) -> tuple[polib.POFile, dict[st
             entry = polib.POEntry(msgctxt=cell.id, msgid=cell.source, msgstr="")
             counts["new"] += 1
         elif entry.msgid != cell.source:
-            entry.previous_msgid = entry.msgid
+            if "fuzzy" not in entry.flags or not entry.previous_msgid:  # keep the English the translation was made from
+                entry.previous_msgid = entry.msgid
             entry.msgid = cell.source
             if entry.msgstr and "fuzzy" not in entry.flags:
                 entry.flags.append("fuzzy")

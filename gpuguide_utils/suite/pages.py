@@ -90,7 +90,9 @@ def update(page: Page, lang: str) -> dict[str, int]:
             entry = polib.POEntry(msgctxt=ident, msgid=text, msgstr="")
             counts["new"] += 1
         elif entry.msgid != text:
-            entry.previous_msgid, entry.msgid = entry.msgid, text
+            if "fuzzy" not in entry.flags or not entry.previous_msgid:  # keep the English the translation was made from
+                entry.previous_msgid = entry.msgid
+            entry.msgid = text
             if entry.msgstr and "fuzzy" not in entry.flags:
                 entry.flags.append("fuzzy")
             counts["fuzzy"] += 1

@@ -485,17 +485,17 @@ def stage_language(root: Path, run: Run, lang: str, langs: list[str], names: lis
     if edition == "full":  # the instructor guide is for teachers: the learner edition leaves it out
         guide = root / "docs" / "pages" / lang / "instructor.md"
         if guide.exists():
-            text = guide.read_text(encoding="utf-8").replace(EXPECTED_MARKER, expected_numbers(run, results_dir, names, s))
+            text = guide.read_text(encoding="utf-8").replace(EXPECTED_MARKER, expected_run_times(run, results_dir, names, s))
             (docs / "instructor.md").write_text(text, encoding="utf-8")
             nav.append({s["nav.instructor"]: "instructor.md"})
     return nav
 
 
 #: Where the instructor guide wants the table of expected run times (docs/pages/en/instructor.md).
-EXPECTED_MARKER = "<!-- expected-numbers -->"
+EXPECTED_MARKER = "<!-- expected-run-times -->"
 
 
-def expected_numbers(run: Run, results_dir: Path, names: list[str], s: dict[str, str]) -> str:
+def expected_run_times(run: Run, results_dir: Path, names: list[str], s: dict[str, str]) -> str:
     """How long each notebook took on each device this site knows: its own run and every stored GPU run."""
     import json
 
