@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gpuguide_utils.suite import site_strings
+from gpuguide_utils.suite import glossary, site_strings
 from gpuguide_utils.suite.index import colab_url
 from gpuguide_utils.suite.notebooks import LANGUAGES, TRANSLATED, Notebook, discover, dumps
 from gpuguide_utils.suite.site import EDITIONS, build_site
