@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated model cache per test session, and skipping of `gpu` tests without CUDA."""
+"""Shared fixtures: an isolated model cache per test session, the CPU run, one Chromium, skipping of `gpu` tests."""
 
 from __future__ import annotations
 
@@ -64,3 +64,16 @@ def suite_run() -> dict:
     summary = json.loads((out / "summary.json").read_text())
     return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {
         "_stdout": result.stdout, "_rc": result.returncode, "_new_temporary_dirs": temporary_dirs() - before}
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory):
+    """One Chromium for the whole session: Playwright's sync API cannot start a second one while this one lives."""
+    from tests import browser
+
+    reason = browser.unavailable()
+    if reason:
+        pytest.skip(reason)
+    instance = browser.Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield instance
+    instance.close()

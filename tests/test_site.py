@@ -246,16 +246,6 @@ def test_gpu_results_page_renders_every_stored_folder(synthetic_site):
 
 # ------------------------------------------------------------------------------------------------- in a browser
 
-@pytest.fixture(scope="session")
-def chromium(tmp_path_factory):
-    reason = browser.unavailable()
-    if reason:
-        pytest.skip(reason)
-    instance = browser.Browser(tmp_path_factory.mktemp("chromium-profile"))
-    yield instance
-    instance.close()
-
-
 def _pages(site_root: Path) -> list[Path]:
     """Every page of every language of one edition. The per-language 404.html pages are left out: their links are
     absolute to the published address (site_url), as MkDocs makes them for pages served at any missing path."""

@@ -37,28 +37,21 @@ def test_a_deck_has_a_slide_per_heading_notes_and_no_set_up_or_solutions():
     assert "unpkg.com" not in html and "cdnjs" not in html and "cdn.jsdelivr" not in html
 
 
-def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks):
-    reason = browser.unavailable()
-    if reason:
-        pytest.skip(reason)
-    instance = browser.Browser(decks / ".profile")
-    try:
-        with browser.serve(decks) as base:
-            for lang in ("en", "ar"):
-                visit = browser.Visit(f"{base}{lang}/00_measuring.slides.html")
-                page = instance.open(visit.url, visit)
-                page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
-                page.wait_for_load_state("networkidle")
-                facts = page.evaluate("""() => ({
-                    slides: Reveal.getTotalSlides(),
-                    direction: getComputedStyle(document.querySelector('.reveal .slides')).direction,
-                    code: [...document.querySelectorAll('.reveal pre')].map(e => getComputedStyle(e).direction),
-                })""")
-                page.close()
-                assert not visit.external, visit.external
-                assert not visit.failed and not visit.console_errors, (visit.failed, visit.console_errors)
-                assert facts["slides"] > 10
-                assert facts["direction"] == ("rtl" if lang == "ar" else "ltr")
-                assert facts["code"] and set(facts["code"]) == {"ltr"}
-    finally:
-        instance.close()
+def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, chromium):
+    with browser.serve(decks) as base:
+        for lang in ("en", "ar"):
+            visit = browser.Visit(f"{base}{lang}/00_measuring.slides.html")
+            page = chromium.open(visit.url, visit)
+            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+            page.wait_for_load_state("networkidle")
+            facts = page.evaluate("""() => ({
+                slides: Reveal.getTotalSlides(),
+                direction: getComputedStyle(document.querySelector('.reveal .slides')).direction,
+                code: [...document.querySelectorAll('.reveal pre')].map(e => getComputedStyle(e).direction),
+            })""")
+            page.close()
+            assert not visit.external, visit.external
+            assert not visit.failed and not visit.console_errors, (visit.failed, visit.console_errors)
+            assert facts["slides"] > 10
+            assert facts["direction"] == ("rtl" if lang == "ar" else "ltr")
+            assert facts["code"] and set(facts["code"]) == {"ltr"}

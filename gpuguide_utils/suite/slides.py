@@ -9,6 +9,7 @@ without internet can present them. Arabic decks run right-to-left with code left
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,8 @@ _RTL_STYLE = """<style>
 </style>
 """
 
+
+_MERMAID = re.compile(r'<script type="module">\s*import mermaid from [^<]*</script>\s*')
 
 #: MathJax 2's configuration: the one config the jupyter-server-mathjax wheel ships, plus the site's local fixes
 #: (docs/site/mathjax-local.js: STIX-Web fonts only, no about:blank font request).
@@ -72,6 +75,8 @@ def deck(executed: Path, lang: str, assets_url: str = "../assets") -> str:
         exclude_input_prompt=True, exclude_output_prompt=True,
     )
     html, _resources = exporter.from_notebook_node(nb)
+    # nbconvert's template imports mermaid from a CDN in every deck; these notebooks draw no mermaid diagrams.
+    html = _MERMAID.sub("", html)
     if lang in RTL_LANGUAGES:
         html = html.replace("</head>", _RTL_STYLE + "</head>", 1).replace("Reveal.initialize({", "Reveal.initialize({rtl: true, ", 1)
     return html
