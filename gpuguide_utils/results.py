@@ -416,7 +416,7 @@ class Table:
 
     def to_markdown(self) -> str:
         head = f"**{self.title}**" + (f" — {self.device}" if self.device else "") + "\n\n" if self.title else ""
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines = ["| " + " | ".join(c.replace("|", "\\|") for c in self.columns) + " |", "|" + "---|" * len(self.columns)]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows]
         foot = self.footnote()
         return head + "\n".join(lines) + (f"\n\n{foot}" if foot else "")

@@ -122,3 +122,15 @@ def test_columns_are_words_with_units_and_fractions_are_percentages():
     assert metric_label("latency_s") == "time (ms)" and metric_label("decode_tokens_per_s") == "decode (tokens/s)"
     assert format_metric("top1_agreement", 0.9375) == "93.8%" and format_metric("latency_s", 0.0123) == "12.3"
     assert format_metric("max_abs_diff", 3.725e-08) == "3.7e-08"
+
+
+def test_markdown_table_keeps_its_shape_when_a_column_or_cell_holds_a_pipe():
+    import mistune  # nbconvert's Markdown renderer, as the docs site and JupyterLab's exporter use it
+
+    results = Results("nb")
+    results.add("quality", "float32", baseline="float32", top1_agreement=1.0, max_abs_diff=0.0)
+    results.add("quality", "a|b", baseline="float32", top1_agreement=0.9, max_abs_diff=0.5)
+    text = results.table("quality", metric="top1_agreement", higher_is_better=True, extra=("max_abs_diff",)).to_markdown()
+    assert "max \\|diff\\|" in text and "a\\|b" in text
+    html = mistune.create_markdown(plugins=["table"])(text)
+    assert html.count("<tr>") == 3 and "<th>max |diff|</th>" in html

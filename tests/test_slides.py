@@ -42,10 +42,13 @@ def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, ch
         for lang in ("en", "ar"):
             visit = browser.Visit(f"{base}{lang}/00_measuring.slides.html")
             page = chromium.open(visit.url, visit)
-            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+            # require.js loads reveal.js as a module, so there is no window.Reveal: it marks .reveal "ready" instead.
+            page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
             page.wait_for_load_state("networkidle")
             facts = page.evaluate("""() => ({
-                slides: Reveal.getTotalSlides(),
+                slides: document.querySelectorAll('.reveal .slides section').length,
+                align: [...new Set([...document.querySelectorAll('.reveal .jp-RenderedHTMLCommon p')].map(
+                    e => getComputedStyle(e).textAlign))],
                 direction: getComputedStyle(document.querySelector('.reveal .slides')).direction,
                 code: [...document.querySelectorAll('.reveal pre')].map(e => getComputedStyle(e).direction),
             })""")
@@ -54,4 +57,5 @@ def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, ch
             assert not visit.failed and not visit.console_errors, (visit.failed, visit.console_errors)
             assert facts["slides"] > 10
             assert facts["direction"] == ("rtl" if lang == "ar" else "ltr")
+            assert facts["align"] and set(facts["align"]) <= {"start", "left" if lang == "en" else "right"}
             assert facts["code"] and set(facts["code"]) == {"ltr"}

@@ -33,6 +33,11 @@ _OTHER_METRICS = {"ttft_s": "TTFT", "decode_tokens_per_s": "decode", "footprint_
                   "decode_s_per_token": "decode", "fraction_of_bound": "of bound"}
 
 
+def _cell(value: Any) -> str:
+    """A Markdown table cell: a '|' or a line break in a reason or a name must not split the row."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 def _other_metrics(metrics: dict[str, Any], limit: int = 3) -> str:
     shown = [f"{label} {format_metric(name, metrics[name])}" for name, label in _OTHER_METRICS.items()
              if metrics.get(name) is not None]
@@ -58,10 +63,11 @@ def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, s
                 params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
                 speed = f"{d['speedup']:.2f}x vs {baseline}" if baseline and d["speedup"] else ""
                 status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
-                lines.append(f"| {o.notebook} | {o.lang} | {device} | {group} | {r['variant']} | {params} | "
-                             f"{format_metric('latency_s', r['metrics'].get('latency_s'))} | "
-                             f"{format_metric('peak_memory_bytes', r['metrics'].get('peak_memory_bytes'))} | {speed} | "
-                             f"{_other_metrics(r['metrics'])} | {status} |")
+                cells = [o.notebook, o.lang, device, group, r["variant"], params,
+                         format_metric("latency_s", r["metrics"].get("latency_s")),
+                         format_metric("peak_memory_bytes", r["metrics"].get("peak_memory_bytes")), speed,
+                         _other_metrics(r["metrics"]), status]
+                lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
                 by_group[(o.notebook, group)].append(dict(r, lang=o.lang, device=device))
     return lines, by_group
 

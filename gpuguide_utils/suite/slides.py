@@ -25,8 +25,13 @@ VENDOR = {
     "font-awesome/css": "font-awesome/css",
     "font-awesome/fonts": "font-awesome/fonts",
 }
+_STYLE = """<style>
+.reveal h1, .reveal h2, .reveal h3 { text-transform: none; }  /* the white theme shouts headings in capitals */
+</style>
+"""
 _RTL_STYLE = """<style>
 .reveal .slides { direction: rtl; }
+.reveal .jp-RenderedHTMLCommon, .reveal .jp-RenderedHTMLCommon * { text-align: start; }
 .reveal pre, .reveal code, .reveal .jp-CodeCell, .reveal .jp-OutputArea, .reveal table { direction: ltr; text-align: left; }
 </style>
 """
@@ -72,11 +77,13 @@ def deck(executed: Path, lang: str, assets_url: str = "../assets") -> str:
         reveal_url_prefix=f"{assets_url}/reveal.js", require_js_url=f"{assets_url}/require.js",
         jquery_url=f"{assets_url}/jquery.min.js", font_awesome_url=f"{assets_url}/font-awesome/css/font-awesome.css",
         mathjax_url=f"{assets_url}/mathjax/MathJax.js?config={MATHJAX_CONFIG}", reveal_scroll=True,
+        reveal_theme="white",  # its fonts ship with reveal.js; the default "simple" imports Google Fonts
         exclude_input_prompt=True, exclude_output_prompt=True,
     )
     html, _resources = exporter.from_notebook_node(nb)
     # nbconvert's template imports mermaid from a CDN in every deck; these notebooks draw no mermaid diagrams.
     html = _MERMAID.sub("", html)
+    html = html.replace("</head>", _STYLE + "</head>", 1)
     if lang in RTL_LANGUAGES:
         html = html.replace("</head>", _RTL_STYLE + "</head>", 1).replace("Reveal.initialize({", "Reveal.initialize({rtl: true, ", 1)
     return html
