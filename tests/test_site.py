@@ -209,6 +209,16 @@ def test_notebook_pages_say_where_their_outputs_come_from(real_site):
             assert "celltag_injected-parameters" not in page, "papermill's injected parameters are never shown"
 
 
+def test_every_markdown_table_is_rendered_as_a_table(real_site):
+    """A results table whose header holds an unescaped '|' (as "max |diff|" once did) shows as a paragraph of pipes."""
+    broken = []
+    for page in sorted((OUT / "site").glob("*/**/*.html")):
+        if "mathjax" in page.parts:
+            continue
+        broken += [f"{page.relative_to(OUT)}: {m[:80]}" for m in re.findall(r"<p>\s*(\|[^<]*\|\s*\|-{3})", page.read_text())]
+    assert broken == []
+
+
 def test_learner_site_has_no_solution_or_instructor_cell(synthetic_site, real_site):
     for root in (synthetic_site / "site-learner", OUT / "site-learner"):
         for path in _site_files(root):
