@@ -141,16 +141,6 @@ def profiled_attention_ops(prof: Any, limit: int = 8) -> list[tuple[str, int]]:
     return sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]
 
 
-def chosen_backend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, attn_mask: torch.Tensor | None = None,
-                   is_causal: bool = False) -> str:
-    """The backend SDPA would pick for these inputs, asked from PyTorch's dispatcher (a private API, guarded)."""
-    try:
-        choice = torch._fused_sdp_choice(query, key, value, attn_mask, 0.0, is_causal)
-        return SDPBackend(choice).name
-    except Exception as error:  # the private function moved or refused these inputs
-        return f"unknown ({type(error).__name__})"
-
-
 def attention_flops(batch: int, heads: int, seq_len: int, head_dim: int, causal: bool = False) -> float:
     """Matmul FLOPs of one attention call: QK^T and PV, 2 * b * h * s^2 * d each; half of it when causal.
 
