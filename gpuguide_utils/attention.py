@@ -176,6 +176,21 @@ def heads_and_head_dim(config: Any) -> tuple[int, int]:
     return int(heads), int(head_dim)
 
 
+def kv_cache_dimensions(config: Any) -> tuple[int, int, int]:
+    """(layers, key-value heads, head size) that size a model's KV cache, from its transformers config.
+
+    Grouped-query models name their key-value heads (num_key_value_heads, or Falcon's num_kv_heads with its new
+    decoder architecture); Falcon's multi-query attention keeps one; otherwise every query head has its own.
+    """
+    heads, head_dim = heads_and_head_dim(config)
+    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None) or config.num_layers
+    if getattr(config, "multi_query", False) and not getattr(config, "new_decoder_architecture", False):
+        kv_heads = 1
+    else:
+        kv_heads = getattr(config, "num_key_value_heads", None) or getattr(config, "num_kv_heads", None) or heads
+    return int(layers), int(kv_heads), int(head_dim)
+
+
 #: Dense (no sparsity) peak tensor-core TFLOP/s for 16-bit inputs, from NVIDIA's datasheets; matched as whole words
 #: against torch.cuda.get_device_name(), most specific first ("H100 NVL" before "H100", "L40S" never as "L4").
 PEAK_TFLOPS_16BIT: tuple[tuple[str, float, str], ...] = (

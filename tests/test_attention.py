@@ -10,6 +10,7 @@ from gpuguide_utils.attention import (
     flash_path,
     fused_sdpa_check,
     heads_and_head_dim,
+    kv_cache_dimensions,
     peak_tflops,
     profiled_attention_ops,
     score_matrix_bytes,
@@ -85,6 +86,19 @@ def test_supported_implementations_and_shapes():
     assert heads_and_head_dim(model.config) == (8, 32)
     assert score_matrix_bytes(1, 8, 1024, torch.float16) == 8 * 1024 * 1024 * 2
     assert attention_flops(1, 1, 2, 3, causal=False) == 4 * 4 * 3 == 2 * attention_flops(1, 1, 2, 3, causal=True)
+
+
+def test_kv_cache_dimensions_match_the_cache_a_forward_keeps():
+    """The formula 2 x layers x kv heads x head size x tokens x batch x bytes equals what the cache holds."""
+    for name in ["tiny-llama", "tiny-falcon"]:  # one key-value head per query head; multi-query (one)
+        model = load_model(name)
+        layers, kv_heads, head_dim = kv_cache_dimensions(model.config)
+        inputs = make_inputs(load_tokenizer(name), 2, 16)
+        with torch.inference_mode():
+            cache = model(**inputs, use_cache=True).past_key_values
+        held = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+        assert held == 2 * layers * kv_heads * head_dim * 16 * 2 * model.dtype.itemsize, name
+    assert kv_cache_dimensions(model.config)[1] == 1
 
 
 def test_eager_transient_peak_is_more_than_one_score_matrix():
