@@ -37,6 +37,14 @@ def test_a_deck_has_a_slide_per_heading_notes_and_no_set_up_or_solutions():
     assert "unpkg.com" not in html and "cdnjs" not in html and "cdn.jsdelivr" not in html
 
 
+def test_a_deck_with_a_widget_shows_a_note_and_loads_no_widget_manager_from_a_cdn(suite_run):
+    executed = ROOT / "build" / "executed" / "en" / "06_combining.ipynb"
+    assert "widgets" in read_notebook(executed).metadata, "06's explorer should leave widget state to test with"
+    html = deck(executed, "en")
+    assert "unpkg.com" not in html and "widget-view+json" not in html
+    assert "An interactive widget was here" in html
+
+
 def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, chromium):
     with browser.serve(decks) as base:
         for lang in ("en", "ar"):

@@ -207,8 +207,11 @@ def _ltr_raw(escaped: str) -> str:
     return f'<bdi dir="ltr">{escaped}</bdi>'
 
 
-def _static_widgets(nb: nbformat.NotebookNode, s: dict[str, str]) -> None:
-    """Widgets need a live kernel and a widget manager from a CDN: show a note instead, keep the page offline."""
+def static_widgets(nb: nbformat.NotebookNode, s: dict[str, str]) -> None:
+    """Widgets need a live kernel and a widget manager from a CDN: show a note instead, keep the page offline.
+
+    Without metadata.widgets, nbconvert's templates (the site's and the slides') add no script from unpkg.com.
+    """
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -225,7 +228,7 @@ def rendered_notebook(nb: nbformat.NotebookNode, name: str, lang: str, hidden: f
     for cell in out.cells:
         if cell.cell_type == "markdown" and "instructor" in _tags(cell):
             cell.source = f'<p class="gg-badge">{_escape(s["instructor.label"])}</p>\n\n{cell.source}'
-    _static_widgets(out, s)
+    static_widgets(out, s)
     box = nbformat.v4.new_markdown_cell(provenance_html(name, lang, nb, meta, run, root, s), id="gpuguide-provenance")
     first_markdown = next((i for i, c in enumerate(out.cells) if c.cell_type == "markdown"), -1)
     out.cells.insert(first_markdown + 1, box)

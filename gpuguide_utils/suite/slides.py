@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 
 from .lessons import tags, with_slide_types
-from .notebooks import LANGUAGES, RTL_LANGUAGES, read_notebook, write_atomic
+from .notebooks import LANGUAGES, RTL_LANGUAGES, read_notebook, repo_root, write_atomic
+from .site_pages import static_widgets
+from .site_strings import strings
 
 #: npm packages the decks need, as installed by `make slides` (scripts/vendor/package.json pins their versions).
 VENDOR = {
@@ -58,7 +60,6 @@ def copy_assets(node_modules: Path, assets: Path) -> None:
         else:
             shutil.copyfile(path, destination)
     from .site import mathjax_source
-    from .notebooks import repo_root
 
     shutil.copytree(mathjax_source(), assets / "mathjax", dirs_exist_ok=True)
     local = assets / "mathjax" / "config" / "local"
@@ -73,6 +74,7 @@ def deck(executed: Path, lang: str, assets_url: str = "../assets") -> str:
     nb = read_notebook(executed)
     nb.cells = [c for c in nb.cells if not {"injected-parameters", "solution-run"} & set(tags(c))]
     nb = with_slide_types(nb)
+    static_widgets(nb, strings(repo_root(), lang))  # no widget manager from unpkg.com; a note instead
     exporter = SlidesExporter(
         reveal_url_prefix=f"{assets_url}/reveal.js", require_js_url=f"{assets_url}/require.js",
         jquery_url=f"{assets_url}/jquery.min.js", font_awesome_url=f"{assets_url}/font-awesome/css/font-awesome.css",
