@@ -117,7 +117,7 @@ def _synthetic_notebook(lang: str) -> nbformat.NotebookNode:
                                                         "text/plain": "<Figure>"})
     widget = nbformat.v4.new_output("display_data", data={
         "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
-        "text/plain": "VBox()"})
+        "image/png": base64.b64encode(PNG).decode(), "text/plain": "VBox()"})  # a static picture, as 06's explorer
     cells = [
         nbformat.v4.new_markdown_cell(prose("# Synthetic lesson\n\nThe score matrix is $S = QK^T$.")),
         _tagged("x = 1", ["parameters"], "code", execution_count=1),
@@ -241,7 +241,7 @@ def test_full_site_shows_instructor_notes_and_folded_solutions_only(synthetic_si
         index = (synthetic_site / "site" / lang / "search" / "search_index.json").read_text()
         assert MARKERS["injected"] not in index and MARKERS["solution_run"] not in index
         assert not re.search(r"https?://[^\"'\s]*(cdn|unpkg|jsdelivr)", page) and "widget-state" not in page
-        assert site_strings.strings(ROOT, lang)["widget.static"] in page
+        assert site_strings.strings(ROOT, lang)["widget.static"] in page and 'class="gg-widget-preview"' in page
 
 
 def test_gpu_results_page_renders_every_stored_folder(synthetic_site):

@@ -42,7 +42,7 @@ def test_a_deck_with_a_widget_shows_a_note_and_loads_no_widget_manager_from_a_cd
     assert "widgets" in read_notebook(executed).metadata, "06's explorer should leave widget state to test with"
     html = deck(executed, "en")
     assert "unpkg.com" not in html and "widget-view+json" not in html
-    assert "An interactive widget was here" in html
+    assert "An interactive widget was here" in html and 'class="gg-widget-preview"' in html  # the explorer's picture
 
 
 def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, chromium):

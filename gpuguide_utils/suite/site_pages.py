@@ -208,7 +208,8 @@ def _ltr_raw(escaped: str) -> str:
 
 
 def static_widgets(nb: nbformat.NotebookNode, s: dict[str, str]) -> None:
-    """Widgets need a live kernel and a widget manager from a CDN: show a note instead, keep the page offline.
+    """Widgets need a live kernel and a widget manager from a CDN: show a note, and the widget's own static picture
+    where it left one (06's explorer does), instead.
 
     Without metadata.widgets, nbconvert's templates (the site's and the slides') add no script from unpkg.com.
     """
@@ -217,7 +218,9 @@ def static_widgets(nb: nbformat.NotebookNode, s: dict[str, str]) -> None:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if _WIDGET_MIME in data:
-                output["data"] = {"text/html": f'<p class="gg-widget">{_escape(s["widget.static"])}</p>'}
+                picture = data.get("image/png")
+                image = f'\n<img class="gg-widget-preview" src="data:image/png;base64,{picture}">' if picture else ""
+                output["data"] = {"text/html": f'<p class="gg-widget">{_escape(s["widget.static"])}</p>{image}'}
 
 
 def rendered_notebook(nb: nbformat.NotebookNode, name: str, lang: str, hidden: frozenset[str], run: Run, root: Path,
