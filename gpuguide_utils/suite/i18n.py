@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Iterable
 
 import nbformat
 import polib
@@ -50,34 +51,41 @@ def load_catalog(notebook: Notebook, lang: str) -> polib.POFile:
     return _new_catalog(notebook, lang)
 
 
-def update_catalog(notebook: Notebook, lang: str) -> tuple[polib.POFile, dict[str, int]]:
-    """Bring a catalog in line with the English notebook, like msgmerge. Returns the catalog and counts."""
-    po = load_catalog(notebook, lang)
-    source = notebook.read(SOURCE_LANG)
+def merge_entries(po: polib.POFile, sources: Iterable[tuple[str, str]], occurrence: str) -> dict[str, int]:
+    """msgmerge, in place: one entry per (context, English) in source order; new ones untranslated, changed ones fuzzy
+    with the English their translation was made from kept as previous_msgid, vanished ones obsolete. Returns counts."""
     by_ctxt = {e.msgctxt: e for e in po if not e.obsolete}
     counts = {"new": 0, "fuzzy": 0, "obsolete": 0}
     wanted = []
-    for cell in translatable_cells(source):
-        entry = by_ctxt.get(cell.id)
+    for ctxt, english in sources:
+        entry = by_ctxt.get(ctxt)
         if entry is None:
-            entry = polib.POEntry(msgctxt=cell.id, msgid=cell.source, msgstr="")
+            entry = polib.POEntry(msgctxt=ctxt, msgid=english, msgstr="")
             counts["new"] += 1
-        elif entry.msgid != cell.source:
+        elif entry.msgid != english:
             if "fuzzy" not in entry.flags or not entry.previous_msgid:  # keep the English the translation was made from
                 entry.previous_msgid = entry.msgid
-            entry.msgid = cell.source
+            entry.msgid = english
             if entry.msgstr and "fuzzy" not in entry.flags:
                 entry.flags.append("fuzzy")
             counts["fuzzy"] += 1
-        entry.occurrences = [(f"notebooks/en/{notebook.name}.ipynb", "")]
+        entry.occurrences = [(occurrence, "")]
         wanted.append(entry)
     kept = {e.msgctxt for e in wanted}
     for entry in po:
         if not entry.obsolete and entry.msgctxt not in kept:
             entry.obsolete = True
             counts["obsolete"] += 1
-    obsolete = [e for e in po if e.obsolete]
-    po[:] = wanted + obsolete
+    po[:] = wanted + [e for e in po if e.obsolete]
+    return counts
+
+
+def update_catalog(notebook: Notebook, lang: str) -> tuple[polib.POFile, dict[str, int]]:
+    """Bring a catalog in line with the English notebook, like msgmerge. Returns the catalog and counts."""
+    po = load_catalog(notebook, lang)
+    source = notebook.read(SOURCE_LANG)
+    counts = merge_entries(po, [(cell.id, cell.source) for cell in translatable_cells(source)],
+                           f"notebooks/en/{notebook.name}.ipynb")
     return po, counts
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import polib
 
 from .bidi import isolate_ltr
-from .i18n import LANGUAGE_NAMES, Problem, _PLURALS
+from .i18n import LANGUAGE_NAMES, Problem, _PLURALS, merge_entries
 from .notebooks import RTL_LANGUAGES, SOURCE_LANG, TRANSLATED
 
 _FENCE = re.compile(r"^(```|~~~)")
@@ -81,29 +81,7 @@ def _load(page: Page, lang: str) -> polib.POFile:
 def update(page: Page, lang: str) -> dict[str, int]:
     """msgmerge for a page: new sections untranslated, changed ones fuzzy (previous English kept)."""
     po = _load(page, lang)
-    by_ctxt = {e.msgctxt: e for e in po if not e.obsolete}
-    counts = {"new": 0, "fuzzy": 0, "obsolete": 0}
-    wanted = []
-    for ident, text in sections(page.path().read_text(encoding="utf-8")):
-        entry = by_ctxt.get(ident)
-        if entry is None:
-            entry = polib.POEntry(msgctxt=ident, msgid=text, msgstr="")
-            counts["new"] += 1
-        elif entry.msgid != text:
-            if "fuzzy" not in entry.flags or not entry.previous_msgid:  # keep the English the translation was made from
-                entry.previous_msgid = entry.msgid
-            entry.msgid = text
-            if entry.msgstr and "fuzzy" not in entry.flags:
-                entry.flags.append("fuzzy")
-            counts["fuzzy"] += 1
-        entry.occurrences = [(f"docs/pages/en/{page.name}.md", "")]
-        wanted.append(entry)
-    kept = {e.msgctxt for e in wanted}
-    for entry in po:
-        if not entry.obsolete and entry.msgctxt not in kept:
-            entry.obsolete = True
-            counts["obsolete"] += 1
-    po[:] = wanted + [e for e in po if e.obsolete]
+    counts = merge_entries(po, sections(page.path().read_text(encoding="utf-8")), f"docs/pages/en/{page.name}.md")
     page.catalog(lang).parent.mkdir(parents=True, exist_ok=True)
     text = po.__unicode__()
     if not page.catalog(lang).exists() or page.catalog(lang).read_text(encoding="utf-8") != text:
