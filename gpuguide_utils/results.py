@@ -324,6 +324,11 @@ def compare_timings(name: str, timing: Timing, other: str, other_timing: Timing)
     return compare_values(name, metrics(timing), other, metrics(other_timing), "latency_s")
 
 
+def markdown_cell(value: Any) -> str:
+    """A Markdown table cell: a '|' or a line break in a name or a reason must not split the row ("max |diff|")."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 @dataclass
 class Table:
     """A comparison table: one row per variant (and params), chosen metric columns, the comparison with a baseline.
@@ -416,8 +421,8 @@ class Table:
 
     def to_markdown(self) -> str:
         head = f"**{self.title}**" + (f" — {self.device}" if self.device else "") + "\n\n" if self.title else ""
-        lines = ["| " + " | ".join(c.replace("|", "\\|") for c in self.columns) + " |", "|" + "---|" * len(self.columns)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows]
+        lines = ["| " + " | ".join(markdown_cell(c) for c in self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in self.rows]
         foot = self.footnote()
         return head + "\n".join(lines) + (f"\n\n{foot}" if foot else "")
 

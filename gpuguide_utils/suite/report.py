@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..results import Table, format_metric
+from ..results import Table, format_metric, markdown_cell
 from .notebooks import write_atomic
 from .runner import Outcome
 
@@ -31,11 +31,6 @@ def _status_cell(o: Outcome) -> str:
 _OTHER_METRICS = {"ttft_s": "TTFT", "decode_tokens_per_s": "decode", "footprint_bytes": "footprint",
                   "expected_bytes": "expected", "bandwidth_bytes_per_s": "bandwidth", "bound_s_per_token": "bound",
                   "decode_s_per_token": "decode", "fraction_of_bound": "of bound"}
-
-
-def _cell(value: Any) -> str:
-    """A Markdown table cell: a '|' or a line break in a reason or a name must not split the row."""
-    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def _other_metrics(metrics: dict[str, Any], limit: int = 3) -> str:
@@ -67,7 +62,7 @@ def _variant_rows(outcomes: list[Outcome]) -> tuple[list[str], dict[tuple[str, s
                          format_metric("latency_s", r["metrics"].get("latency_s")),
                          format_metric("peak_memory_bytes", r["metrics"].get("peak_memory_bytes")), speed,
                          _other_metrics(r["metrics"]), status]
-                lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+                lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
                 by_group[(o.notebook, group)].append(dict(r, lang=o.lang, device=device))
     return lines, by_group
 
