@@ -18,8 +18,8 @@ DOCS_ARGS ?=
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 
-REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/test.txt requirements/docs.txt \
-	pyproject.toml
+REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/suite.txt requirements/test.txt \
+	requirements/docs.txt pyproject.toml tools/pyproject.toml
 # Side environments for notebooks whose technique needs an older stack (see environments/README.md).
 SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
@@ -33,50 +33,50 @@ $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
 	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
-		-r requirements/test.txt -r requirements/docs.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+		-r requirements/suite.txt -r requirements/test.txt -r requirements/docs.txt
+	$(PY) -m pip install --quiet -e . -e tools
 	touch $@
 
 envs: $(addprefix env-,$(SIDE_ENVS))
 
 $(addprefix env-,$(SIDE_ENVS)): env-%: .venv-%/.installed
 
-# Each side environment gets torch, its pins, gpuguide_utils (without the main pins) and a Jupyter kernel
+# Each side environment gets torch, its pins, gpuguide_utils (its declared ranges admit the older stack) and a Jupyter kernel
 # "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
 .venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt $(VENV)/.installed
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install --quiet $(TORCH_SPEC)
 	.venv-$*/bin/python -m pip install --quiet -r requirements/torch.txt -r environments/$*/requirements.txt \
 		$(if $(wildcard environments/$*/$(ACCEL).txt),-r environments/$*/$(ACCEL).txt)
-	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
+	.venv-$*/bin/python -m pip install --quiet -e .
 	.venv-$*/bin/python -m ipykernel install --prefix $(abspath $(VENV)) --name gpuguide-$* \
 		--display-name "gpuguide ($*)" >/dev/null
 	touch $@
 
 run: venv envs
-	$(PY) -m gpuguide_utils.suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
+	$(PY) -m gpuguide_suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
 
 # Builds build/site/<lang>/ (full edition) and build/site-learner/<lang>/ from $(BUILD); executes nothing, needs no
 # network. Browse with: .venv/bin/python -m http.server -d build/site
 docs: venv
-	$(PY) -m gpuguide_utils.suite docs --build $(BUILD) $(DOCS_ARGS)
+	$(PY) -m gpuguide_suite docs --build $(BUILD) $(DOCS_ARGS)
 
 test: venv envs vendor
-	$(PY) -m gpuguide_utils.suite check
+	$(PY) -m gpuguide_suite check
 	$(PY) -m pytest
 
 check: venv
-	$(PY) -m gpuguide_utils.suite check
+	$(PY) -m gpuguide_suite check
 
 # After editing notebooks/en: sync the catalogs (changed cells turn fuzzy), translate, then regenerate.
 update: venv
-	$(PY) -m gpuguide_utils.suite update
+	$(PY) -m gpuguide_suite update
 
 build: venv
-	$(PY) -m gpuguide_utils.suite build
+	$(PY) -m gpuguide_suite build
 
 strip: venv
-	$(PY) -m gpuguide_utils.suite strip
+	$(PY) -m gpuguide_suite strip
 
 # Offline reveal.js decks of the executed notebooks (after `make run`): reveal.js and friends come from the npm
 # registry (versions in scripts/vendor/package.json and its lock file), copied next to the decks.
@@ -87,7 +87,7 @@ build/vendor/.installed: scripts/vendor/package.json scripts/vendor/package-lock
 	touch $@
 
 slides: venv build/vendor/.installed
-	$(PY) -m gpuguide_utils.suite slides --build build --out build/slides
+	$(PY) -m gpuguide_suite slides --build build --out build/slides
 
 # make test checks the slides too where npm exists (it installs the pinned packages); elsewhere those tests skip.
 vendor:

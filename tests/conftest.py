@@ -38,7 +38,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_llama(model_cache: Path):
-    from gpuguide_utils import load_model, load_tokenizer
+    from gpuguide_utils.models import load_model, load_tokenizer
 
     return load_model("tiny-llama", dtype="float32"), load_tokenizer("tiny-llama")
 
@@ -57,7 +57,7 @@ def suite_run() -> dict:
     out = ROOT / "build"
     before = temporary_dirs()
     result = subprocess.run(
-        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(out)],
+        [sys.executable, "-m", "gpuguide_suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=4000,
     )
     print(result.stdout[-4000:], result.stderr[-4000:])

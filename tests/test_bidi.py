@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gpuguide_utils.suite import i18n
-from gpuguide_utils.suite.bidi import isolate_ltr, strip_isolates
-from gpuguide_utils.suite.mdtext import mask, segments
-from gpuguide_utils.suite.notebooks import Notebook, discover
+from gpuguide_suite import i18n
+from gpuguide_suite.bidi import isolate_ltr
+from gpuguide_suite.mdtext import mask, segments
+from gpuguide_suite.notebooks import Notebook, discover
 
 from . import browser
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import polib
 import pytest
 
-from gpuguide_utils.suite import check, glossary, i18n
-from gpuguide_utils.suite.lessons import learner_copy
-from gpuguide_utils.suite.mdtext import segments
-from gpuguide_utils.suite.notebooks import TRANSLATED, Notebook, discover, dumps
-from gpuguide_utils.suite.style import findings
+from gpuguide_suite import check, glossary, i18n
+from gpuguide_suite.lessons import learner_copy
+from gpuguide_suite.mdtext import segments
+from gpuguide_suite.notebooks import TRANSLATED, Notebook, discover, dumps
+from gpuguide_suite.style import findings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import nbformat
 
-from gpuguide_utils.suite import check
-from gpuguide_utils.suite.lessons import (
+from gpuguide_suite import check
+from gpuguide_suite.lessons import (
     exercise_problems,
     learner_copy,
     render_lesson,
@@ -13,7 +13,7 @@ from gpuguide_utils.suite.lessons import (
     with_generated_cells,
     with_solutions_to_run,
 )
-from gpuguide_utils.suite.notebooks import LANGUAGES, Notebook, discover, dumps
+from gpuguide_suite.notebooks import LANGUAGES, Notebook, discover, dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 

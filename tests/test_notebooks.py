@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gpuguide_utils.suite.notebooks import LANGUAGES, discover
+from gpuguide_suite.notebooks import LANGUAGES, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build"
@@ -43,7 +43,7 @@ def test_run_prints_the_summary_and_writes_the_report(suite_run):
 @pytest.mark.notebooks
 def test_bad_parameter_fails_in_the_first_cells_with_one_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "gpuguide_utils.suite", "run", "--profile", "cpu", "--lang", "en", "--only", "00_",
+        [sys.executable, "-m", "gpuguide_suite", "run", "--profile", "cpu", "--lang", "en", "--only", "00_",
          "-p", "dtype=float8", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )

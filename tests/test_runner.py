@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 from gpuguide_utils.profiles import PROFILES, SIZES
-from gpuguide_utils.suite.notebooks import Notebook, discover, dumps
-from gpuguide_utils.suite.runner import plan, render_translation
-from gpuguide_utils.suite.store import slug, store
+from gpuguide_suite.notebooks import Notebook, discover, dumps
+from gpuguide_suite.runner import plan, render_translation
+from gpuguide_suite.store import slug, store
 
 ROOT = Path(__file__).resolve().parents[1]
 

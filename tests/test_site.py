@@ -17,11 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gpuguide_utils.suite import glossary, site_strings
-from gpuguide_utils.suite.index import colab_url
-from gpuguide_utils.suite.notebooks import LANGUAGES, TRANSLATED, Notebook, discover, dumps
-from gpuguide_utils.suite.site import EDITIONS, build_site
-from gpuguide_utils.suite.site_pages import ALWAYS_HIDDEN, LEARNER_HIDDEN, filter_cells, meta_lines, rewrite_links
+from gpuguide_suite import glossary, site_strings
+from gpuguide_suite.index import colab_url
+from gpuguide_suite.notebooks import LANGUAGES, TRANSLATED, Notebook, discover, dumps
+from gpuguide_suite.site import EDITIONS, build_site
+from gpuguide_suite.site_pages import ALWAYS_HIDDEN, LEARNER_HIDDEN, filter_cells, meta_lines, rewrite_links
 from tests import browser
 
 ROOT = Path(__file__).resolve().parents[1]

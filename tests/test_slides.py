@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gpuguide_utils.suite.slides import build_slides, deck
-from gpuguide_utils.suite.notebooks import read_notebook
+from gpuguide_suite.slides import build_slides, deck
+from gpuguide_suite.notebooks import read_notebook
 
 from . import browser
 

@@ -10,10 +10,10 @@ import polib
 import pytest
 import yaml
 
-from gpuguide_utils.suite import check, i18n
-from gpuguide_utils.suite.execute import executed_problems
-from gpuguide_utils.suite.notebooks import TRANSLATED, Notebook, discover, dumps
-from gpuguide_utils.suite.runner import parse_overrides, select_langs
+from gpuguide_suite import check, i18n
+from gpuguide_suite.execute import executed_problems
+from gpuguide_suite.notebooks import TRANSLATED, Notebook, discover, dumps
+from gpuguide_suite.runner import parse_overrides, select_langs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -180,7 +180,7 @@ def test_runner_arguments():
 
 def test_profiles_auto_and_refusal():
     from tests.test_env import fake_env
-    from gpuguide_utils.suite.profiles import pick
+    from gpuguide_suite.profiles import pick
 
     assert pick("auto", fake_env(device_type="cpu", compute_capability=None)).name == "cpu"
     assert pick("auto", fake_env()).name == "gpu-small"
@@ -234,7 +234,7 @@ def test_pyproject_reads_versions_from_the_requirement_files():
 
 @pytest.mark.parametrize("name", ["bettertransformer", "ort"])
 def test_side_environments_pin_exactly_and_share_their_files_with_conda(name):
-    from gpuguide_utils.suite.runner import ENVIRONMENTS
+    from gpuguide_suite.runner import ENVIRONMENTS
 
     folder = ROOT / "environments" / name
     assert ENVIRONMENTS[name] == f".venv-{name}"
@@ -250,14 +250,14 @@ def test_side_environments_pin_exactly_and_share_their_files_with_conda(name):
 
 
 def test_main_environment_kernel_and_missing_side_kernel():
-    from gpuguide_utils.suite.runner import kernel_for
+    from gpuguide_suite.runner import kernel_for
 
     assert kernel_for("main") == "python3"
     assert kernel_for("no-such-environment") is None
 
 
 def test_index_lists_every_notebook_in_every_language_with_colab_links(repo):
-    from gpuguide_utils.suite.index import colab_url, render, table
+    from gpuguide_suite.index import colab_url, render, table
 
     (repo / "README.md").write_text("# x\n<!-- notebooks:start -->\nstale\n<!-- notebooks:end -->\n")
     text = render(repo)

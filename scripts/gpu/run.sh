@@ -19,5 +19,5 @@ fi
 export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 KINETO_LOG_LEVEL=6
 export JUPYTER_PATH="$site/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 python3 -m ipykernel install --prefix "$site" --name python3 >/dev/null 2>&1 || true
-python3 -m gpuguide_utils.suite run --profile "$profile" --lang en --execute once --only "$only" --out build
-python3 -m gpuguide_utils.suite store --out build --command "scripts/gpu/run.sh $part $profile"
+python3 -m gpuguide_suite run --profile "$profile" --lang en --execute once --only "$only" --out build
+python3 -m gpuguide_suite store --out build --command "scripts/gpu/run.sh $part $profile"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..results import Table, format_metric, markdown_cell
+from gpuguide_utils.results import Table, format_metric, markdown_cell
 from .notebooks import write_atomic
 from .runner import Outcome
 
@@ -75,7 +75,7 @@ def _charts(by_group: dict[tuple[str, str], list[dict]], charts_dir: Path, out: 
     """
     import matplotlib.pyplot as plt
 
-    from ..plots import grouped_bar_chart
+    from gpuguide_utils.plots import grouped_bar_chart
 
     links = []
     for (notebook, group), rows in sorted(by_group.items()):

@@ -1,4 +1,4 @@
-"""python -m gpuguide_utils.suite {update,build,check,strip,run}: the notebook suite's one command line.
+"""python -m gpuguide_suite {update,build,check,strip,run}: the notebook suite's one command line.
 
 update  sync translation catalogs with the English notebooks (new cells untranslated, changed ones fuzzy)
 build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs, and notebooks/README.md
@@ -106,7 +106,7 @@ def cmd_strip(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..env import describe
+    from gpuguide_utils.env import describe
     from .profiles import pick
     from .report import summary_text, write_report
     from .runner import parse_overrides, plan, run_all, select_langs, write_summary
@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile = pick(args.profile, env)
         langs = select_langs(args.lang)
         overrides = parse_overrides(args.param)
-        execute = args.execute or ("once" if profile.needs_cuda else "all")
+        execute = args.execute
         notebooks = discover(repo_root(), args.only)
         if not notebooks:
             raise ValueError(f"--only {args.only!r} matches no notebook in notebooks/en")
@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_store(args: argparse.Namespace) -> int:
-    from ..stored import results_dir
+    from gpuguide_utils.stored import results_dir
     from .store import store
 
     try:
@@ -186,7 +186,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m gpuguide_utils.suite", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m gpuguide_suite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     for name, fn in (("update", cmd_update), ("build", cmd_build)):
@@ -208,10 +208,9 @@ def parser() -> argparse.ArgumentParser:
                    help="papermill parameter override, e.g. -p batch_size=4 (repeatable)")
     r.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default 1: timings stay clean; "
                    "always 1 on GPU profiles)")
-    r.add_argument("--execute", choices=("once", "all"), default=None,
-                   help="once: run each notebook in English only and write the other languages with the same outputs "
-                   "(default on GPU profiles: a quarter of the GPU time and disk); all: run every language "
-                   "(default on cpu)")
+    r.add_argument("--execute", choices=("once", "all"), default="once",
+                   help="once (default): run each notebook in English only and write the other languages with the "
+                   "same outputs (code cells are identical; a quarter of the time); all: run every language")
     r.add_argument("--out", default="build", help="output directory (default: build)")
     r.add_argument("--timeout", type=int, default=None, help="seconds per notebook (default: the profile's)")
     r.set_defaults(fn=cmd_run)

@@ -24,6 +24,14 @@ STRINGS: dict[str, str] = {
     "nav.results": "Results",
     "nav.gpu_results": "GPU results",
     "nav.instructor": "Instructor guide",
+    "nav.api": "gg API",
+    "api.title": "The gg API: what the notebooks import",
+    "api.intro": "Every notebook imports the helper package once, as `gg`, so each call shows whose code runs: `gg.…` "
+                 "is gpuguide's, `torch.…` and `transformers.…` are the libraries the notebooks teach. These are all "
+                 "the names a notebook may use; the rest of the package is internal. The descriptions are the "
+                 "docstrings, in English.",
+    "api.name": "name",
+    "api.what": "what it does",
     "expected.notebook": "notebook",
     "expected.device": "device",
     "expected.profile": "profile",
@@ -101,7 +109,7 @@ def _load(root: Path, lang: str) -> polib.POFile:
     po = polib.POFile(wrapwidth=0)
     po.metadata = {"Project-Id-Version": "gpuguide site", "Language": lang, "MIME-Version": "1.0",
                    "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
-    po.header = f"{LANGUAGE_NAMES[lang]} translation of the docs site's own strings (gpuguide_utils/suite/site_strings.py)."
+    po.header = f"{LANGUAGE_NAMES[lang]} translation of the docs site's own strings (tools/gpuguide_suite/site_strings.py)."
     return po
 
 
@@ -130,7 +138,7 @@ def update(root: Path, lang: str) -> dict[str, int]:
             if entry.msgstr and "fuzzy" not in entry.flags:
                 entry.flags.append("fuzzy")
             counts["fuzzy"] += 1
-        entry.occurrences = [("gpuguide_utils/suite/site_strings.py", "")]
+        entry.occurrences = [("tools/gpuguide_suite/site_strings.py", "")]
         wanted.append(entry)
     for entry in po:
         if not entry.obsolete and entry.msgctxt not in STRINGS:
@@ -150,7 +158,7 @@ def problems(root: Path, lang: str) -> list[Problem]:
     path = catalog_path(root, lang)
     rel = str(path.relative_to(root))
     if not path.exists():
-        return [Problem(rel, "catalog missing (run: python -m gpuguide_utils.suite update)")]
+        return [Problem(rel, "catalog missing (run: python -m gpuguide_suite update)")]
     by_key = {e.msgctxt: e for e in _load(root, lang) if not e.obsolete}
     found = []
     for key, english in STRINGS.items():

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..files import write_atomic
+from gpuguide_utils.files import write_atomic
 
 
 def slug(device: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..env import Environment
-from ..profiles import FULL_GPU_BYTES, PROFILES, SIZES, Profile, resolve_profile
+from gpuguide_utils.env import Environment
+from gpuguide_utils.profiles import FULL_GPU_BYTES, PROFILES, SIZES, Profile, resolve_profile
 
 __all__ = ["FULL_GPU_BYTES", "PROFILES", "SIZES", "Profile", "pick"]
 

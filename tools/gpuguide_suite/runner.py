@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..env import Environment, capability, describe
+from gpuguide_utils.env import Environment, capability, describe
 from .notebooks import LANGUAGES, SOURCE_LANG, Notebook, dumps, read_notebook, write_atomic
 from .profiles import SIZES, Profile
 
@@ -115,7 +115,7 @@ def run_job(job: Job, env: Environment) -> Outcome:
     kernel = kernel_for(job.notebook.meta.get("environment", "main"))
     python = Path(sys.executable)
     job.status_file.unlink(missing_ok=True)
-    cmd = [str(python), "-m", "gpuguide_utils.suite.execute", "--input", str(job.notebook.path(job.lang)),
+    cmd = [str(python), "-m", "gpuguide_suite.execute", "--input", str(job.notebook.path(job.lang)),
            "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
            "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s), "--kernel", kernel,
            "--cwd", str(job.out)]
@@ -219,7 +219,7 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
 
 def _prebuild_presets(jobs: list[Job]) -> None:
     """Every preset a main-environment notebook will load on this profile (side environments build their own)."""
-    from ..models import PRESETS, build_preset
+    from gpuguide_utils.models import PRESETS, build_preset
 
     names = set()
     for job in jobs:

@@ -9,7 +9,7 @@ from typing import Any
 
 import nbformat
 
-from ..files import write_atomic  # noqa: F401  (re-exported: the suite's modules import it from here)
+from gpuguide_utils.files import write_atomic  # noqa: F401  (re-exported: the suite's modules import it from here)
 
 SOURCE_LANG = "en"
 LANGUAGES = ("en", "ar", "ja", "zh")

@@ -486,8 +486,11 @@ def stage_language(root: Path, run: Run, lang: str, langs: list[str], names: lis
     (docs / "index.md").write_text(home_page(root, run, lang, names, s, edition), encoding="utf-8")
     (docs / "results.md").write_text(results_page(run, lang, langs, docs, s), encoding="utf-8")
     (docs / "gpu-results.md").write_text(gpu_results_page(results_dir, docs, s), encoding="utf-8")
+    from .api_page import api_page
+
+    (docs / "api.md").write_text(api_page(s), encoding="utf-8")
     nav = [{s["nav.home"]: "index.md"}, {s["nav.notebooks"]: pages}, {s["nav.results"]: "results.md"},
-           {s["nav.gpu_results"]: "gpu-results.md"}]
+           {s["nav.gpu_results"]: "gpu-results.md"}, {s["nav.api"]: "api.md"}]
     if edition == "full":  # the instructor guide is for teachers: the learner edition leaves it out
         guide = root / "docs" / "pages" / lang / "instructor.md"
         if guide.exists():

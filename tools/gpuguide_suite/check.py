@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import glossary as glossaries
 from . import i18n, site_strings, style
+from .api_use import api_problems
 from .notebooks import (
     LANGUAGES,
     REQUIRED_METADATA,
@@ -49,7 +50,7 @@ def source_problems(notebook: Notebook) -> list[Problem]:
             problems.append(Problem(rel, f"gpuguide_utils/profiles.py SIZES has no {profile!r} sizes for it"))
     if dumps(with_generated_cells(nb)) != dumps(nb):
         problems.append(Problem(rel, "lesson header or key points out of date with metadata.gpuguide.lesson "
-                                     "(run: python -m gpuguide_utils.suite build)"))
+                                     "(run: python -m gpuguide_suite build)"))
     ids_present = {c.get("id") for c in nb.cells}
     for needed in ("lesson", "key-points"):
         if needed not in ids_present:
@@ -62,6 +63,8 @@ def source_problems(notebook: Notebook) -> list[Problem]:
         problems.append(Problem(rel, "every cell needs a unique id (they key the translations)"))
     if not nb.cells or nb.cells[0].cell_type != "markdown" or not nb.cells[0].source.startswith("# "):
         problems.append(Problem(rel, "the first cell must be a markdown title ('# ...')"))
+    code = [(c.get("id"), c.source) for c in nb.cells if c.cell_type == "code"]
+    problems += [Problem(rel, message) for message in api_problems(code)]
     params = parameters_cell(nb)
     if params is None:
         problems.append(Problem(rel, "no code cell tagged 'parameters' (papermill injects values after it)"))
@@ -83,9 +86,9 @@ def learner_problems(notebook: Notebook) -> list[Problem]:
             continue
         expected = dumps(learner_copy(notebook.read(lang)))
         if not path.exists():
-            problems.append(Problem(rel, "learner copy missing (run: python -m gpuguide_utils.suite build)"))
+            problems.append(Problem(rel, "learner copy missing (run: python -m gpuguide_suite build)"))
         elif path.read_text(encoding="utf-8") != expected:
-            problems.append(Problem(rel, "learner copy out of date (run: python -m gpuguide_utils.suite build)"))
+            problems.append(Problem(rel, "learner copy out of date (run: python -m gpuguide_suite build)"))
     return problems
 
 
@@ -96,7 +99,7 @@ def output_problems(root: Path) -> list[Problem]:
         if ".ipynb_checkpoints" in path.parts:
             continue
         if has_outputs(read_notebook(path)):
-            problems.append(Problem(str(path.relative_to(root)), "has outputs (run: python -m gpuguide_utils.suite strip)"))
+            problems.append(Problem(str(path.relative_to(root)), "has outputs (run: python -m gpuguide_suite strip)"))
     return problems
 
 
@@ -117,7 +120,7 @@ def index_problems(root: Path) -> list[Problem]:
         expected = outputs(root)
     except ValueError as error:
         return [Problem("README.md", str(error))]
-    return [Problem(str(path.relative_to(root)), "notebook index out of date (run: python -m gpuguide_utils.suite build)")
+    return [Problem(str(path.relative_to(root)), "notebook index out of date (run: python -m gpuguide_suite build)")
             for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
 
 
