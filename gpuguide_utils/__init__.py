@@ -1,37 +1,52 @@
 """gpuguide_utils: measure memory and time the same way in every gpuguide notebook.
 
-Modules, one job each: env (hardware, versions, capabilities), memory, timing, models (offline presets and one
-loader), params (parameter checks), results (recorded rows, comparison tables), plots, widgets, and suite
-(build, check and run the multilingual notebooks).
+Import it as `gg` and every call site shows whose code runs, beside `torch.…` and `transformers.…`:
+
+    import gpuguide_utils as gg
+    settings = gg.check_parameters("00_measuring", globals())
+    timing = gg.benchmark(lambda: model(**inputs), device=settings.device)
+
+`gg.__all__` is the learner API: the names every notebook uses, plus four topic namespaces for the helpers of one
+technique (`gg.attention`, `gg.quantization`, `gg.plots` with `gg.widgets`, `gg.exercises`). Everything else in the
+package is internal and may change. The API page of the docs site lists each name with its docstring.
 """
 
+from . import attention, exercises, plots, quantization, widgets
+from .attention import attempt, capture_warnings
 from .env import capabilities, capability, describe, report
-from .memory import format_bytes, model_footprint, parameter_count, track_memory
-from .models import PRESETS, load_model, load_tokenizer, make_inputs
-from .params import ParameterError, check_parameters
-from .results import Results
-from .timing import benchmark, measure_bandwidth, roofline_decode_s, time_generation
+from .memory import empty_cache, format_bytes, model_footprint, parameter_count, track_memory
+from .models import make_inputs, make_padded_inputs
+from .params import ParameterError, check_environment, check_parameters, check_range
+from .quality import compare_logits, perplexity
+from .recommend import pareto_front, recommend
+from .results import Results, compare_timings, compare_values, interval
+from .stored import StoredResults
+from .timing import (Timing, benchmark, forward_kwargs, matmul_chain, measure_bandwidth, roofline_decode_s,
+                     time_forward, time_generation)
+from .training import heldout_text
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
+#: Grouped as the notebooks meet them: set-up, inputs, time, memory, results, quality, choosing, namespaces.
 __all__ = [
-    "PRESETS",
-    "ParameterError",
-    "Results",
-    "benchmark",
+    # set-up: parameters and what this machine can run
+    "check_parameters", "check_range", "check_environment", "ParameterError", "describe", "report", "capability",
     "capabilities",
-    "capability",
-    "check_parameters",
-    "describe",
-    "format_bytes",
-    "load_model",
-    "load_tokenizer",
-    "make_inputs",
-    "measure_bandwidth",
-    "model_footprint",
-    "parameter_count",
-    "report",
+    # inputs
+    "make_inputs", "make_padded_inputs",
+    # time
+    "benchmark", "time_forward", "forward_kwargs", "time_generation", "Timing", "matmul_chain", "measure_bandwidth",
     "roofline_decode_s",
-    "time_generation",
-    "track_memory",
+    # memory
+    "track_memory", "empty_cache", "model_footprint", "parameter_count", "format_bytes",
+    # results: rows, comparisons with their intervals, stored GPU runs
+    "Results", "compare_values", "compare_timings", "interval", "StoredResults",
+    # quality
+    "compare_logits", "perplexity", "heldout_text",
+    # choosing a set-up
+    "recommend", "pareto_front",
+    # running something that may refuse
+    "attempt", "capture_warnings",
+    # topic namespaces
+    "attention", "quantization", "plots", "widgets", "exercises",
 ]

@@ -17,6 +17,12 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .env import Environment, capability, describe_cached
 
+__all__ = ["SDPA_BACKENDS", "supported_implementations", "FlashPath", "flash_path", "FusedCheck", "fused_sdpa_check",
+           "profiled_attention_ops", "attention_flops", "score_matrix_bytes", "eager_attention_peak_bytes",
+           "heads_and_head_dim", "kv_cache_dimensions", "PEAK_TFLOPS_16BIT", "peak_tflops", "Attempt", "attempt",
+           "Captured", "capture_warnings"]
+
+
 #: SDPA's backends by short name, in PyTorch's order of preference on CUDA.
 SDPA_BACKENDS: dict[str, SDPBackend] = {
     "flash": SDPBackend.FLASH_ATTENTION,
@@ -69,29 +75,9 @@ def flash_path(env: Environment | None = None) -> FlashPath:
     return FlashPath("sdpa", None, "sdpa", f"no flash kernel here: {fa2.reason}; {backend.reason}")
 
 
-def attention_in_use(model: torch.nn.Module) -> str:
+def _attention_in_use(model: torch.nn.Module) -> str:
     """The attention implementation the model's config says is in use (what transformers dispatches to)."""
     return model.config._attn_implementation
-
-
-def switch_attention(model: torch.nn.Module, attn_implementation: str) -> torch.nn.Module:
-    """model.set_attn_implementation(...), then check it took: some classes (Falcon) cannot switch after loading.
-
-    transformers only logs a warning and keeps the old implementation in that case; this raises instead, so a
-    measurement is never labelled with an implementation that did not run. Load such a model with
-    attn_implementation=... in from_pretrained.
-    """
-    if attention_in_use(model) != attn_implementation:
-        model.set_attn_implementation(attn_implementation)
-    if attention_in_use(model) != attn_implementation:
-        raise ValueError(f"{type(model).__name__} cannot switch to {attn_implementation!r} after loading (it kept "
-                         f"{attention_in_use(model)!r}); load it with from_pretrained(..., attn_implementation=...)")
-    return model
-
-
-def can_switch_attention(model: torch.nn.Module) -> bool:
-    """Whether set_attn_implementation works on this class after loading (transformers' own flag)."""
-    return bool(getattr(model, "_can_set_attn_implementation", lambda: True)())
 
 
 @dataclass(frozen=True)
@@ -109,8 +95,8 @@ def fused_sdpa_check(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) ->
     attention mask and passes one key/value head against 71 query heads without enable_gqa, which no fused kernel
     accepts, so its "sdpa" is the math kernel. Needs a model loaded with attn_implementation="sdpa".
     """
-    if attention_in_use(model) != "sdpa":
-        raise ValueError(f"fused_sdpa_check needs a model using 'sdpa', this one uses {attention_in_use(model)!r}")
+    if _attention_in_use(model) != "sdpa":
+        raise ValueError(f"fused_sdpa_check needs a model using 'sdpa', this one uses {_attention_in_use(model)!r}")
     device = inputs["input_ids"].device
     fused = [SDPBackend.FLASH_ATTENTION] if device.type == "cpu" else [
         SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION]
@@ -240,6 +226,8 @@ def attempt(fn: Callable[[], Any]) -> Attempt:
 
 @dataclass
 class Captured:
+    """The warnings capture_warnings() collected, in the order they were raised."""
+
     messages: list[str] = field(default_factory=list)
 
 

@@ -12,6 +12,11 @@ import torch
 
 from .memory import format_bytes
 
+__all__ = ["REPORTED_PACKAGES", "package_version", "Environment", "describe", "Capability", "TECHNIQUES",
+           "flash_attn_importable", "capability", "capabilities", "describe_cached", "SHORT_PACKAGES",
+           "CapabilityReport", "report", "environment_pins"]
+
+
 #: Packages whose versions every report shows (distribution names on PyPI).
 REPORTED_PACKAGES = (
     "torch",

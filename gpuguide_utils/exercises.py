@@ -10,6 +10,8 @@ from typing import Any
 
 from .memory import format_bytes
 
+__all__ = ["check_number", "check_bytes", "check_choice", "check_tie"]
+
 
 def _pending(what: str) -> None:
     print(f"Your turn: put your answer ({what}) in place of None, then run this cell again.")

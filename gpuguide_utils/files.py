@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+__all__ = ["write_atomic"]
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder and rename it into place."""

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 import torch
 
+__all__ = ["format_bytes", "bytes_per_element", "model_footprint", "parameter_count", "MemoryReport", "MemoryTracker",
+           "track_memory", "empty_cache"]
+
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 

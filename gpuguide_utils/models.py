@@ -18,7 +18,11 @@ from typing import Any
 
 import torch
 
-TASKS = ("causal-lm", "sequence-classification")
+__all__ = ["DTYPES", "Preset", "PRESETS", "cache_dir", "randomize_weights", "preset_dir", "build_preset", "ROLES",
+           "ModelSource", "resolve", "check_role", "load_model", "load_tokenizer", "make_inputs",
+           "make_padded_inputs"]
+
+
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 _DECODER_SPECIALS = ["<unk>", "<s>", "</s>", "<pad>"]  # ids 0..3 in every decoder preset's tokenizer
@@ -108,16 +112,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GPUGUIDE_CACHE", Path.home() / ".cache" / "gpuguide"))
 
 
-def corpus_text() -> str:
+def _corpus_text() -> str:
     """The small multilingual text bundled with the package: tokenizer training data and a fixed token stream."""
     return (Path(__file__).parent / "data" / "corpus.txt").read_text(encoding="utf-8")
 
 
-def is_encoder(family: str) -> bool:
+def _is_encoder(family: str) -> bool:
     return family in ("bert", "distilbert")
 
 
-def build_tokenizer(family: str, vocab_size: int, lines: list[str] | None = None):
+def _build_tokenizer(family: str, vocab_size: int, lines: list[str] | None = None):
     """Train a byte-level BPE on `lines` (default: the bundled corpus): any text encodes, nothing is downloaded.
 
     Decoder tokenizers pad on the left (generation appends on the right); encoder ones wrap input in [CLS] ... [SEP].
@@ -125,8 +129,8 @@ def build_tokenizer(family: str, vocab_size: int, lines: list[str] | None = None
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
-    specials = _ENCODER_SPECIALS if is_encoder(family) else _DECODER_SPECIALS
-    tok = Tokenizer(models.BPE(unk_token=specials[1] if is_encoder(family) else specials[0]))
+    specials = _ENCODER_SPECIALS if _is_encoder(family) else _DECODER_SPECIALS
+    tok = Tokenizer(models.BPE(unk_token=specials[1] if _is_encoder(family) else specials[0]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
@@ -135,8 +139,8 @@ def build_tokenizer(family: str, vocab_size: int, lines: list[str] | None = None
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(lines if lines is not None else corpus_text().splitlines(), trainer)
-    if is_encoder(family):
+    tok.train_from_iterator(lines if lines is not None else _corpus_text().splitlines(), trainer)
+    if _is_encoder(family):
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
         )
@@ -157,14 +161,14 @@ def _config_for(preset: Preset, vocab_size: int):
 
     kwargs = dict(preset.config)
     kwargs.setdefault("vocab_size", vocab_size)
-    if is_encoder(preset.family):
+    if _is_encoder(preset.family):
         kwargs.update(pad_token_id=0)
     else:
         kwargs.update(bos_token_id=1, eos_token_id=2, pad_token_id=3)
     return AutoConfig.for_model(preset.family, **kwargs)
 
 
-def dtype_keyword() -> str:
+def _dtype_keyword() -> str:
     """transformers >= 4.56 calls the loading dtype `dtype`; older releases (pinned in some environments) `torch_dtype`."""
     import transformers
 
@@ -172,9 +176,9 @@ def dtype_keyword() -> str:
     return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
 
 
-def init_std(config) -> float:
-    """The config's own initializer scale (initializer_range, or init_std for OPT)."""
-    return float(getattr(config, "initializer_range", None) or getattr(config, "init_std", None) or 0.02)
+def _init_std(config) -> float:
+    """The config's own initializer scale (initializer_range, or _init_std for OPT)."""
+    return float(getattr(config, "initializer_range", None) or getattr(config, "_init_std", None) or 0.02)
 
 
 @torch.no_grad()
@@ -235,12 +239,12 @@ def _build_random(preset: Preset):
     except ImportError:  # transformers 4.x (the side environments)
         from transformers.modeling_utils import no_init_weights
 
-    tokenizer = build_tokenizer(preset.family, vocab_size=_TINY_VOCAB if preset.tiny else 4096)
+    tokenizer = _build_tokenizer(preset.family, vocab_size=_TINY_VOCAB if preset.tiny else 4096)
     # Tiny models get exactly the tokenizer's vocabulary; real shapes keep their real vocabulary size.
     config = _config_for(preset, vocab_size=len(tokenizer))
     with torch.device("cpu"), no_init_weights():  # initialized once, by randomize_weights, not twice
-        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): DTYPES[preset.save_dtype]})
-    randomize_weights(model, init_std(config))
+        model = _auto_class(preset.task).from_config(config, **{_dtype_keyword(): DTYPES[preset.save_dtype]})
+    randomize_weights(model, _init_std(config))
     return model, tokenizer, {"random_weights": True, "weights": "random"}
 
 
@@ -250,11 +254,11 @@ def _build_trained(preset: Preset):
 
     spec = dict(preset.training or {})
     train_text, heldout_text, modules = stdlib_corpus()
-    tokenizer = build_tokenizer(preset.family, vocab_size=spec["vocab_size"], lines=train_text.splitlines(keepends=True))
+    tokenizer = _build_tokenizer(preset.family, vocab_size=spec["vocab_size"], lines=train_text.splitlines(keepends=True))
     config = _config_for(preset, vocab_size=len(tokenizer))
     torch.manual_seed(0)
     with torch.device("cpu"):
-        model = _auto_class(preset.task).from_config(config, **{dtype_keyword(): torch.float32})
+        model = _auto_class(preset.task).from_config(config, **{_dtype_keyword(): torch.float32})
 
     def ids(text: str) -> torch.Tensor:
         return torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"], dtype=torch.long)
@@ -299,12 +303,6 @@ def build_preset(name: str, *, force: bool = False) -> Path:
     return target
 
 
-def preset_info(path: str | Path) -> dict[str, Any]:
-    """What a preset directory records about itself (description, weights, training report); {} elsewhere."""
-    info = Path(path) / "gpuguide_preset.json"
-    return json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
-
-
 #: What a checkpoint can be used for, from its config's architectures.
 ROLES = ("causal-lm", "sequence-classification", "encoder", "base-decoder")
 
@@ -326,13 +324,13 @@ class ModelSource:
         return self.weights == "random"
 
 
-def task_of_architecture(architecture: str, model_type: str) -> str:
+def _task_of_architecture(architecture: str, model_type: str) -> str:
     """The role a checkpoint's saved class gives it: which heads its weights include."""
     if architecture.endswith(("ForCausalLM", "LMHeadModel")):
         return "causal-lm"
     if architecture.endswith("ForSequenceClassification"):
         return "sequence-classification"
-    if is_encoder(model_type) or model_type in ("roberta", "xlm-roberta", "electra", "albert", "deberta", "deberta-v2"):
+    if _is_encoder(model_type) or model_type in ("roberta", "xlm-roberta", "electra", "albert", "deberta", "deberta-v2"):
         return "encoder"  # a base encoder, or one with a head this suite does not use (masked LM): AutoModel loads it
     return "base-decoder"
 
@@ -343,7 +341,7 @@ def _inspect(path: str) -> tuple[str, str]:
 
     config = AutoConfig.from_pretrained(path, trust_remote_code=False)
     architecture = (config.architectures or [""])[0]
-    return task_of_architecture(architecture, config.model_type), architecture or config.model_type
+    return _task_of_architecture(architecture, config.model_type), architecture or config.model_type
 
 
 def resolve(model_id: str) -> ModelSource:
@@ -387,12 +385,7 @@ def check_role(source: ModelSource, role: str, parameter: str = "model_id") -> N
                          "needs an encoder (BERT/DistilBERT family), with or without a classification head")
 
 
-def task_of(path: str) -> str:
-    """The head a checkpoint was saved with: "causal-lm", "sequence-classification", "encoder" or "base-decoder"."""
-    return _inspect(path)[0]
-
-
-def to_dtype(dtype: str | torch.dtype) -> torch.dtype | str:
+def _to_dtype(dtype: str | torch.dtype) -> torch.dtype | str:
     """'float16' -> torch.float16; 'auto' passes through (the checkpoint's own dtype)."""
     if isinstance(dtype, torch.dtype) or dtype == "auto":
         return dtype
@@ -428,7 +421,7 @@ def load_model(
                 if v is not None}
     model, info = _auto_class(task).from_pretrained(
         source.path,
-        **{dtype_keyword(): to_dtype(dtype)},
+        **{_dtype_keyword(): _to_dtype(dtype)},
         device_map=device_map if device_map is not None else {"": str(torch.device(device))},
         use_safetensors=True,
         trust_remote_code=False,
@@ -458,7 +451,7 @@ def load_tokenizer(model_id: str):
 
 def make_inputs(tokenizer, batch_size: int, seq_len: int, device: str | torch.device = "cpu", seed: int = 0):
     """A batch of exactly seq_len tokens per row, cut from the bundled corpus: same input on every run."""
-    ids = tokenizer(corpus_text(), add_special_tokens=False, verbose=False)["input_ids"]
+    ids = tokenizer(_corpus_text(), add_special_tokens=False, verbose=False)["input_ids"]
     while len(ids) < seq_len * batch_size + seed:
         ids = ids + ids
     rows = [ids[seed + i * seq_len : seed + (i + 1) * seq_len] for i in range(batch_size)]

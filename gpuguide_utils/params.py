@@ -6,12 +6,17 @@ by hand in Jupyter or Colab picks sizes for the hardware it finds, and the runne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from . import models, profiles
+
+__all__ = ["DEVICES", "ParameterError", "native_bf16", "half_dtype", "resolve_dtype", "Settings", "check_range",
+           "check_environment", "check_parameters"]
+
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -35,7 +40,7 @@ def _quiet_tracebacks() -> None:
         shell.set_custom_exc((ParameterError,), _show_without_traceback)
 
 
-def resolve_device(device: str) -> str:
+def _resolve_device(device: str) -> str:
     """'auto' -> 'cuda' when a CUDA device exists, else 'cpu'; 'cuda' without one is a ParameterError."""
     if device not in DEVICES and not device.startswith("cuda:"):
         raise ParameterError(f"device={device!r} is not valid; choose one of: {', '.join(DEVICES)} (or 'cuda:N')")
@@ -199,10 +204,11 @@ def _pick_profile(profile: str, device: str) -> str:
         raise ParameterError(str(error)) from None
 
 
-def check_parameters(notebook: str, profile: str = "auto", **params: Any) -> Settings:
+def check_parameters(notebook: str, profile: str | Mapping[str, Any] = "auto", **params: Any) -> Settings:
     """Validate a notebook's parameters cell; values left at None come from `profile` ("auto": by hardware).
 
-    Every model parameter (model_id, *_model_id, encoder_id, decoder_id) is resolved here, building a preset when
+    `check_parameters(notebook, globals())` reads `profile` and every size the notebook has (profiles.SIZES) from the
+    parameters cell's namespace, so each name is written once. Every model parameter (model_id, *_model_id, encoder_id, decoder_id) is resolved here, building a preset when
     needed, so a bad id or a checkpoint without the weights the notebook needs fails in this cell, not ten cells
     later. Other values must be positive integers (or non-empty lists of them).
     """
@@ -212,6 +218,11 @@ def check_parameters(notebook: str, profile: str = "auto", **params: Any) -> Set
     quiet_known_warnings()
     if notebook not in profiles.SIZES:
         raise ParameterError(f"notebook={notebook!r} is not known; known: {', '.join(profiles.SIZES)}")
+    if isinstance(profile, Mapping):
+        namespace = profile
+        profile = namespace.get("profile", "auto")
+        known = profiles.sizes_for(notebook, "cpu")
+        params = {name: namespace[name] for name in known if name in namespace} | params
     device_param = params.get("device") if params.get("device") is not None else "auto"
     chosen = _pick_profile(profile, str(device_param))
     defaults = profiles.sizes_for(notebook, chosen)
@@ -220,7 +231,7 @@ def check_parameters(notebook: str, profile: str = "auto", **params: Any) -> Set
         raise ParameterError(f"{', '.join(unknown)} is not a parameter of {notebook}; parameters: {', '.join(defaults)}")
     values = {name: params.get(name) if params.get(name) is not None else default for name, default in defaults.items()}
     from_profile = tuple(name for name in defaults if params.get(name) is None)
-    device = resolve_device(str(values.pop("device", "auto")))
+    device = _resolve_device(str(values.pop("device", "auto")))
     dtype = resolve_dtype(str(values.pop("dtype", "auto")), device)
     sources = {}
     for name in [n for n in values if _is_model_parameter(n)]:

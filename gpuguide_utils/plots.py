@@ -12,6 +12,9 @@ from typing import Any
 
 import matplotlib.pyplot as plt  # headless runs fall back to Agg by themselves; notebooks keep inline
 
+__all__ = ["bar_chart", "speedup_chart", "line_chart", "grouped_bar_chart", "pareto_chart"]
+
+
 _SCALE = {"_per_s": (1.0, "per s"), "_s": (1e3, "ms"), "_bytes": (1 / 2**20, "MiB")}  # first match wins
 
 
@@ -35,7 +38,7 @@ def _spread(metric: str, r: dict[str, Any], value: float | None) -> tuple[float,
     return max(0.0, value - low), max(0.0, high - value)
 
 
-def axis_label(metric: str) -> str:
+def _axis_label(metric: str) -> str:
     """'latency_s' -> 'latency (ms)', 'peak_memory_bytes' -> 'peak memory (MiB)'."""
     for suffix, (_, unit) in _SCALE.items():
         if metric.endswith(suffix):
@@ -69,9 +72,9 @@ def bar_chart(rows: list[dict[str, Any]], metric: str = "latency_s", *, title: s
     ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=8, padding=2)
     ax.set_xticks(range(len(rows)), names, fontsize=8, rotation=20 if max(map(len, names), default=0) > 12 else 0,
                   ha="right" if max(map(len, names), default=0) > 12 else "center")
-    ax.set_ylabel(axis_label(metric))
+    ax.set_ylabel(_axis_label(metric))
     ax.set_ylim(bottom=0)
-    return _finish(fig, ax, title or axis_label(metric), device, path)
+    return _finish(fig, ax, title or _axis_label(metric), device, path)
 
 
 def speedup_chart(table, *, title: str = "", path: str | Path | None = None):
@@ -113,14 +116,14 @@ def line_chart(rows: list[dict[str, Any]], x: str, metric: str = "latency_s", *,
             if status == "oom":
                 ax.plot(px, 0, marker="x", color="red", markersize=9)
     ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(axis_label(metric))
+    ax.set_ylabel(_axis_label(metric))
     if logx:
         ax.set_xscale("log", base=2)
     ax.set_ylim(bottom=0)
     if any(status == "oom" for points in lines.values() for _, _, status, _ in points):
         ax.plot([], [], marker="x", color="red", linestyle="none", label="out of memory")
     ax.legend(fontsize=8)
-    return _finish(fig, ax, title or axis_label(metric), device, path)
+    return _finish(fig, ax, title or _axis_label(metric), device, path)
 
 
 def grouped_bar_chart(series: dict[str, dict[str, float | None]], metric: str = "latency_s", *, title: str = "",
@@ -134,9 +137,9 @@ def grouped_bar_chart(series: dict[str, dict[str, float | None]], metric: str = 
         ax.bar(xs, [_scaled(metric, values.get(c)) or 0.0 for c in categories], width, label=name)
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(categories))], categories, fontsize=8,
                   rotation=20, ha="right")
-    ax.set_ylabel(axis_label(metric))
+    ax.set_ylabel(_axis_label(metric))
     ax.legend(fontsize=8)
-    return _finish(fig, ax, title or axis_label(metric), device, path)
+    return _finish(fig, ax, title or _axis_label(metric), device, path)
 
 
 def pareto_chart(rows: list[dict[str, Any]], front: list[str], *, cost: str = "peak_memory_bytes",
@@ -162,6 +165,6 @@ def pareto_chart(rows: list[dict[str, Any]], front: list[str], *, cost: str = "p
         ax.legend(fontsize=8)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(axis_label(cost))
-    ax.set_ylabel(axis_label(benefit))
-    return _finish(fig, ax, title or f"{axis_label(benefit)} against {axis_label(cost)}", device, path)
+    ax.set_xlabel(_axis_label(cost))
+    ax.set_ylabel(_axis_label(benefit))
+    return _finish(fig, ax, title or f"{_axis_label(benefit)} against {_axis_label(cost)}", device, path)

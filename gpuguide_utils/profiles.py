@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["Profile", "PROFILES", "FULL_GPU_BYTES", "SIZES", "role_of", "by_hardware", "resolve_profile", "sizes_for"]
+
 
 @dataclass(frozen=True)
 class Profile:

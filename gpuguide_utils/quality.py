@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+__all__ = ["Agreement", "compare_logits", "perplexity"]
+
 
 @dataclass(frozen=True)
 class Agreement:

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 import torch
 
+__all__ = ["FORMAT_BITS", "BLOCK_SIZE", "NESTED_BLOCK_SIZE", "expected_footprint", "quantized_modules", "int8_matmul",
+           "OutlierDemo", "llm_int8_demo", "code_book", "round_trip_error", "onnx_int8_config_name"]
+
+
 #: Format name -> bits per quantized weight (storage of the values themselves, before per-block scales).
 FORMAT_BITS = {"int8": 8, "fp4": 4, "nf4": 4, "nf4 + double quant": 4}
 
@@ -19,20 +23,7 @@ BLOCK_SIZE = 64
 NESTED_BLOCK_SIZE = 256
 
 
-def bnb_configs(compute_dtype: torch.dtype) -> dict:
-    """The BitsAndBytesConfig of each format compared in the notebooks, 4-bit ones computing in compute_dtype."""
-    from transformers import BitsAndBytesConfig
-
-    four = dict(load_in_4bit=True, bnb_4bit_compute_dtype=compute_dtype)
-    return {
-        "int8": BitsAndBytesConfig(load_in_8bit=True),
-        "fp4": BitsAndBytesConfig(**four, bnb_4bit_quant_type="fp4"),
-        "nf4": BitsAndBytesConfig(**four, bnb_4bit_quant_type="nf4"),
-        "nf4 + double quant": BitsAndBytesConfig(**four, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True),
-    }
-
-
-def scale_bytes(shape: tuple[int, int], fmt: str) -> int:
+def _scale_bytes(shape: tuple[int, int], fmt: str) -> int:
     """Bytes of the scales bitsandbytes keeps beside one quantized (out, in) weight matrix.
 
     int8: one float32 scale per output row. FP4/NF4: one float32 absmax per block of 64 weights (0.5 bits per
@@ -54,7 +45,7 @@ def scale_bytes(shape: tuple[int, int], fmt: str) -> int:
 
 def expected_footprint(reference: torch.nn.Module, fmt: str | int, skip: tuple[str, ...] = ("lm_head",),
                        with_scales: bool = True) -> int:
-    """Parameters x bits for a format: linear-layer weights at the format's bits plus their scales (scale_bytes),
+    """Parameters x bits for a format: linear-layer weights at the format's bits plus their per-block scales,
     everything else (embeddings, norms, skipped modules) as stored in the reference model.
 
     `fmt` is a FORMAT_BITS name; an int means bits without scales (the plain arithmetic).
@@ -71,7 +62,7 @@ def expected_footprint(reference: torch.nn.Module, fmt: str | int, skip: tuple[s
             if quantized:
                 total += p.numel() * bits // 8
                 if with_scales and isinstance(fmt, str):
-                    total += scale_bytes(tuple(p.shape), fmt)
+                    total += _scale_bytes(tuple(p.shape), fmt)
             else:
                 total += p.numel() * p.element_size()
     for b in reference.buffers():
@@ -89,7 +80,7 @@ def quantized_modules(model: torch.nn.Module) -> dict[str, int]:
     return counts
 
 
-def absmax_quantize(x: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _absmax_quantize(x: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric int8: scale each slice along `dim` so its largest |value| maps to 127."""
     scale = x.abs().amax(dim=dim, keepdim=True).clamp(min=1e-12) / 127
     return torch.round(x / scale).to(torch.int8), scale
@@ -97,13 +88,15 @@ def absmax_quantize(x: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tens
 
 def int8_matmul(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """x @ w with x quantized per row and w per column (vector-wise int8), accumulated exactly, then rescaled."""
-    qx, sx = absmax_quantize(x, dim=1)
-    qw, sw = absmax_quantize(w, dim=0)
+    qx, sx = _absmax_quantize(x, dim=1)
+    qw, sw = _absmax_quantize(w, dim=0)
     return (qx.to(torch.int64) @ qw.to(torch.int64)).to(x.dtype) * sx * sw
 
 
 @dataclass(frozen=True)
 class OutlierDemo:
+    """What llm_int8_demo found: the outlier columns and the error of plain int8 against LLM.int8's split."""
+
     outlier_columns: list[int]
     error_int8: float  # mean |error| of plain vector-wise int8
     error_llm_int8: float  # mean |error| with the outlier columns kept in 16 bits

@@ -15,6 +15,9 @@ from .env import Capability
 from .memory import format_bytes
 from .results import compare_values
 
+__all__ = ["GOALS", "SIZE_TOLERANCE", "pareto_front", "Recommendation", "recommend"]
+
+
 GOALS = ("least memory", "fastest prefill", "fastest decode", "best quality within a memory budget")
 #: Sizes closer than this (relative) are the same size: allocator and RSS readings wobble by a little.
 SIZE_TOLERANCE = 0.01

@@ -20,10 +20,11 @@ from .files import write_atomic
 from .memory import MemoryReport, format_bytes
 from .timing import GenerationTiming, Timing
 
-STATUSES = ("ok", "skipped", "oom", "failed")
+__all__ = ["is_out_of_memory", "Case", "Results", "METRIC_LABELS", "PARAM_LABELS", "metric_label", "format_metric",
+           "interval", "Verdict", "compare_values", "compare_timings", "markdown_cell", "Table"]
 
 
-def first_line(error: BaseException) -> str:
+def _first_line(error: BaseException) -> str:
     """An exception's type and the first line of its message: enough to say why, short enough for a table."""
     return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:200]}"
 
@@ -31,7 +32,7 @@ def first_line(error: BaseException) -> str:
 _NO_KERNEL = ("No available kernel", "No viable backend")
 
 
-def is_kernel_refusal(error: BaseException) -> bool:
+def _is_kernel_refusal(error: BaseException) -> bool:
     """SDPA refusing these inputs with the backends allowed (e.g. the flash backend with a padding mask)."""
     return isinstance(error, RuntimeError) and any(text in str(error) for text in _NO_KERNEL)
 
@@ -110,11 +111,11 @@ class Results:
                 case.status, case.reason = "oom", f"out of memory: {(str(error).splitlines() or [type(error).__name__])[0][:200]}"
                 out_of_memory = True
                 traceback.clear_frames(error.__traceback__)  # the frames hold the tensors being freed below
-            elif is_kernel_refusal(error):
+            elif _is_kernel_refusal(error):
                 first_sentence = str(error).strip().splitlines()[0].split(". ")[0].rstrip(".")
                 case.status, case.reason = "skipped", f"no kernel for these inputs: {first_sentence}"
             elif expected_errors and isinstance(error, expected_errors):
-                case.status, case.reason = "skipped", first_line(error)
+                case.status, case.reason = "skipped", _first_line(error)
             else:
                 case.status, case.reason = "failed", "".join(traceback.format_exception_only(type(error), error)).strip()
                 self._append(case)

@@ -14,6 +14,8 @@ from typing import Any
 
 from .results import Table
 
+__all__ = ["results_dir", "StoredRun", "Published", "published", "Reference", "StoredResults"]
+
 
 def results_dir() -> Path:
     """docs/results in the repository this package was installed from (editable installs and Colab clones)."""
@@ -44,7 +46,7 @@ class StoredRun:
                 f"command `{self.command}` (docs/results/{self.folder.name}/)")
 
 
-def stored_runs(root: Path | None = None) -> list[StoredRun]:
+def _stored_runs(root: Path | None = None) -> list[StoredRun]:
     """Every committed GPU run, newest first."""
     root = root or results_dir()
     runs = []
@@ -100,7 +102,7 @@ class StoredResults:
         self.notebook = notebook
         self.enabled = enabled
         self.root = root or results_dir()
-        self.runs = stored_runs(self.root) if enabled else []
+        self.runs = _stored_runs(self.root) if enabled else []
 
     def show(self, group: str, metric: str = "latency_s", higher_is_better: bool = False,
              extra: tuple[str, ...] = ("peak_memory_bytes",), baseline: str | None = None) -> Reference | None:

@@ -9,6 +9,9 @@ from typing import Any, Callable
 
 import torch
 
+__all__ = ["Timing", "synchronize", "benchmark", "matmul_chain", "GenerationTiming", "prefill", "time_generation",
+           "Bandwidth", "measure_bandwidth", "roofline_decode_s", "forward_kwargs", "time_forward"]
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -43,7 +46,7 @@ class Timing:
         return data
 
     def __str__(self) -> str:
-        return f"{format_seconds(self.median_s)} median (IQR {format_seconds(self.iqr_s)}, min {format_seconds(self.min_s)}, n={self.n}, {self.method})"
+        return f"{_format_seconds(self.median_s)} median (IQR {_format_seconds(self.iqr_s)}, min {_format_seconds(self.min_s)}, n={self.n}, {self.method})"
 
     @classmethod
     def from_samples(cls, samples: list[float], method: str) -> Timing:
@@ -66,7 +69,7 @@ class Timing:
         )
 
 
-def format_seconds(seconds: float) -> str:
+def _format_seconds(seconds: float) -> str:
     """0.0000123 -> '12.3 µs'; picks the unit that keeps three significant digits readable."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if abs(seconds) >= scale:
@@ -121,21 +124,6 @@ def benchmark(
         fn()
         samples.append(clock() - t0)
     return Timing.from_samples(samples, "perf_counter")
-
-
-def time_unsynchronized(fn: Callable[[], Any], repeats: int = 10) -> Timing:
-    """The naive way: perf_counter around a call with no synchronize. On a GPU this times the launch only.
-
-    Kept so a notebook can show the mistake next to benchmark(); do not use it to measure. The work must not
-    synchronize the host by itself (a model forward in transformers may), or the mistake does not show: see
-    matmul_chain.
-    """
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return Timing.from_samples(samples, "perf_counter, no synchronize")
 
 
 def matmul_chain(size: int, length: int, device: str | torch.device, dtype: torch.dtype = torch.float32
@@ -220,12 +208,12 @@ class GenerationTiming:
         }
 
     def __str__(self) -> str:
-        head = (f"time to first token {format_seconds(self.time_to_first_token.median_s)} "
-                f"(IQR {format_seconds(self.time_to_first_token.iqr_s)}); ")
+        head = (f"time to first token {_format_seconds(self.time_to_first_token.median_s)} "
+                f"(IQR {_format_seconds(self.time_to_first_token.iqr_s)}); ")
         tail = f"(batch {self.batch_size}, {self.new_tokens} new tokens, n={self.full_generate.n})"
         if not self.resolved:
             return head + "decode not resolved: noise exceeded the decode time, use more new_tokens or repeats " + tail
-        return (head + f"decode {format_seconds(self.decode_s_per_token)}/step = {self.decode_tokens_per_s:.1f} tokens/s "
+        return (head + f"decode {_format_seconds(self.decode_s_per_token)}/step = {self.decode_tokens_per_s:.1f} tokens/s "
                 + tail)
 
 

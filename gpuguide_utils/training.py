@@ -15,6 +15,9 @@ from pathlib import Path
 
 import torch
 
+__all__ = ["STDLIB_MODULES", "stdlib_corpus", "TrainingReport", "train_causal_lm", "heldout_text"]
+
+
 #: Top-level standard-library modules read for the corpus, in this order (pure Python, stable across 3.10-3.13).
 STDLIB_MODULES = (
     "argparse", "ast", "base64", "bisect", "calendar", "collections/__init__", "configparser", "contextlib", "copy",
@@ -60,7 +63,7 @@ class TrainingReport:
     tokens_seen: int
     seconds: float
     final_train_loss: float
-    heldout_perplexity: float
+    _heldout_perplexity: float
     uniform_perplexity: float  # what random guessing over the vocabulary scores
     corpus_modules: int
     corpus_tokens: int
@@ -79,7 +82,7 @@ def _batches(ids: torch.Tensor, batch_size: int, seq_len: int, steps: int, seed:
 
 
 @torch.no_grad()
-def heldout_perplexity(model: torch.nn.Module, ids: torch.Tensor, seq_len: int, max_windows: int = 32) -> float:
+def _heldout_perplexity(model: torch.nn.Module, ids: torch.Tensor, seq_len: int, max_windows: int = 32) -> float:
     """exp(mean next-token loss) over consecutive windows of the held-out token stream."""
     model.eval()
     windows = ids[: (ids.numel() // seq_len) * seq_len].view(-1, seq_len)[:max_windows]
@@ -114,7 +117,7 @@ def train_causal_lm(model: torch.nn.Module, train_ids: torch.Tensor, heldout_ids
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
             loss_value = loss.item()
-        perplexity = heldout_perplexity(model, heldout_ids, seq_len)
+        perplexity = _heldout_perplexity(model, heldout_ids, seq_len)
     finally:
         torch.set_num_threads(previous_threads)
         model.eval()

@@ -10,6 +10,9 @@ import os
 import re
 import warnings
 
+__all__ = ["KNOWN_WARNINGS", "QUIET_LOGGERS", "KNOWN_LOG_MESSAGES", "quiet_known_warnings"]
+
+
 #: (message regex, category, why it is safe to hide here)
 KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     (r".*nested tensors is in prototype stage.*", UserWarning,

@@ -11,6 +11,10 @@ from typing import Any, Callable, Sequence
 
 from .timing import Timing
 
+__all__ = ["RunFn", "Explorer", "explorer"]
+
+
+#: What the explorer calls: run(variant, batch_size, seq_len) -> the Timing of that set-up.
 RunFn = Callable[[str, int, int], Timing]
 
 

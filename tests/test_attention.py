@@ -1,7 +1,7 @@
 import torch
 from torch.nn.attention import SDPBackend
 
-from gpuguide_utils import load_model, load_tokenizer, make_inputs
+from gpuguide_utils.models import load_model, load_tokenizer, make_inputs
 from gpuguide_utils.attention import (
     attempt,
     attention_flops,
@@ -15,7 +15,6 @@ from gpuguide_utils.attention import (
     profiled_attention_ops,
     score_matrix_bytes,
     supported_implementations,
-    switch_attention,
 )
 from tests.test_env import fake_env
 
@@ -41,18 +40,6 @@ def test_flash_attention_2_needs_a_kernel_that_imports_not_just_package_metadata
                         lambda: (False, "ImportError: undefined symbol: _ZN3c104cuda"))
     path = flash_path(fake_env(compute_capability=(9, 0), versions={"flash-attn": "2.8.3"}))
     assert path.attn_implementation == "sdpa" and "does not load: ImportError: undefined symbol" in path.reason
-
-
-def test_switch_attention_in_place_and_refusal_where_the_class_cannot():
-    llama = load_model("tiny-llama", attn_implementation="eager")
-    assert switch_attention(llama, "sdpa") is llama and llama.config._attn_implementation == "sdpa"
-    falcon = load_model("tiny-falcon", attn_implementation="sdpa")
-    try:
-        switch_attention(falcon, "eager")
-    except ValueError as error:
-        assert "cannot switch to 'eager' after loading" in str(error)
-    else:
-        assert falcon.config._attn_implementation == "eager"
 
 
 def test_falcon_is_reported_as_not_eligible_for_fused_sdpa_kernels():

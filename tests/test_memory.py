@@ -45,10 +45,11 @@ def test_cuda_peak_equals_max_memory_allocated():
 
 
 def test_quantized_footprint_counts_the_scales_beside_the_weights():
-    from gpuguide_utils import load_model
-    from gpuguide_utils.quantization import bnb_configs
+    from gpuguide_utils.models import load_model
+    from transformers import BitsAndBytesConfig
 
-    configs = bnb_configs(torch.float32)
-    nf4 = model_footprint(load_model("tiny-llama", dtype="float32", quantization_config=configs["nf4"]))
-    double = model_footprint(load_model("tiny-llama", dtype="float32", quantization_config=configs["nf4 + double quant"]))
+    four = dict(load_in_4bit=True, bnb_4bit_compute_dtype=torch.float32, bnb_4bit_quant_type="nf4")
+    nf4 = model_footprint(load_model("tiny-llama", dtype="float32", quantization_config=BitsAndBytesConfig(**four)))
+    double = model_footprint(load_model("tiny-llama", dtype="float32",
+                                        quantization_config=BitsAndBytesConfig(**four, bnb_4bit_use_double_quant=True)))
     assert double < nf4, "double quantization shrinks the block scales, which the footprint must see"

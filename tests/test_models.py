@@ -1,9 +1,7 @@
-import json
 import math
 
 import pytest
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
 
 from gpuguide_utils import models
 from gpuguide_utils.models import PRESETS, load_model, load_tokenizer, make_inputs, resolve
@@ -91,7 +89,7 @@ def test_bitsandbytes_quantization_config_loads_on_this_device():
 def test_classifier_preset_task_is_detected():
     model = load_model("tiny-distilbert-classifier")
     assert type(model).__name__ == "DistilBertForSequenceClassification"
-    assert models.task_of(str(models.build_preset("tiny-bert"))) == "sequence-classification"
+    assert models.resolve(str(models.build_preset("tiny-bert"))).task == "sequence-classification"
 
 
 def test_a_base_encoder_checkpoint_loads_without_an_invented_head(tmp_path):

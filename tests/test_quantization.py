@@ -1,6 +1,6 @@
 import torch
 
-from gpuguide_utils import load_model
+from gpuguide_utils.models import load_model
 from gpuguide_utils.quantization import (
     FORMAT_BITS, code_book, expected_footprint, int8_matmul, llm_int8_demo, quantized_modules, round_trip_error,
 )

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from gpuguide_utils.results import Results, Table, is_out_of_memory
+from gpuguide_utils.results import Results, is_out_of_memory
 from gpuguide_utils.timing import Timing
 
 
