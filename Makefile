@@ -75,8 +75,9 @@ update: venv
 build: venv
 	$(PY) -m gpuguide_suite build
 
+# The same cleaning as the pre-commit hook (.pre-commit-config.yaml): outputs, counts and execution metadata go, ids stay.
 strip: venv
-	$(PY) -m gpuguide_suite strip
+	find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -exec $(VENV)/bin/nbstripout --keep-id {} +
 
 # Offline reveal.js decks of the executed notebooks (after `make run`): reveal.js and friends come from the npm
 # registry (versions in scripts/vendor/package.json and its lock file), copied next to the decks.

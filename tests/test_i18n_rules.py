@@ -43,7 +43,7 @@ def _set_translation(repo: Path, name: str, lang: str, cell: str, edit) -> None:
     entry.msgstr = changed
     i18n.save_catalog(po, notebook, lang)
     i18n.build(notebook, lang)
-    notebook.learner_path(lang).write_text(dumps(learner_copy(notebook.read(lang))), encoding="utf-8")
+    notebook.learner_path(lang).write_text(dumps(learner_copy(notebook.read(lang), notebook.sources(lang))), encoding="utf-8")
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)

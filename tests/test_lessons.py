@@ -79,7 +79,7 @@ def test_learner_copies_have_no_solution_or_instructor_cell_and_are_up_to_date()
             assert not tags & {"solution", "instructor", "solution-run"}, f"{lang}/{notebook.name}"
             assert not any("<details>" in c.source for c in learner.cells)
             assert learner.metadata["gpuguide"]["copy"] == "learner"
-            assert dumps(learner) == dumps(learner_copy(notebook.read(lang)))
+            assert dumps(learner) == dumps(learner_copy(notebook.read(lang), notebook.sources(lang)))
 
 
 def test_slide_types_follow_headings_and_hide_set_up_and_solutions():

@@ -3,7 +3,6 @@
 update  sync translation catalogs with the English notebooks (new cells untranslated, changed ones fuzzy)
 build   generate notebooks/{ar,ja,zh}/*.ipynb from notebooks/en and the catalogs, and notebooks/README.md
 check   fail on outputs in notebooks/, bad metadata, missing/fuzzy/stale translations, out-of-date generated notebooks
-strip   remove outputs from every notebook under notebooks/
 run     execute notebooks with papermill and write build/report.md
 store   keep a GPU run's results in docs/results/<gpu>/
 slides  write offline reveal.js decks of the executed notebooks
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from . import i18n
 from .check import all_problems
-from .notebooks import TRANSLATED, discover, dumps, has_outputs, read_notebook, repo_root, strip_outputs, write_atomic
+from .notebooks import TRANSLATED, discover, dumps, repo_root, write_atomic
 from . import site_strings
 
 
@@ -62,7 +61,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             changed = i18n.build(notebook, lang)
             print(f"{notebook.path(lang).relative_to(notebook.root)}: {'written' if changed else 'up to date'}")
         for lang in langs:
-            text = dumps(learner_copy(notebook.read(lang)))
+            text = dumps(learner_copy(notebook.read(lang), notebook.sources(lang)))
             path = notebook.learner_path(lang)
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 write_atomic(path, text)
@@ -92,17 +91,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     notebooks = discover(repo_root())
     print(f"suite check: {len(notebooks)} notebook(s) x {1 + len(TRANSLATED)} languages, {len(problems)} problem(s)")
     return 1 if problems else 0
-
-
-def cmd_strip(args: argparse.Namespace) -> int:
-    for path in sorted((repo_root() / "notebooks").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        nb = read_notebook(path)
-        if has_outputs(nb) or "papermill" in nb.metadata:
-            write_atomic(path, dumps(strip_outputs(nb)))
-            print(f"stripped {path}")
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -199,13 +187,13 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check")
     c.add_argument("--lang", choices=TRANSLATED, help="report only the source problems and this language's")
     c.set_defaults(fn=cmd_check)
-    sub.add_parser("strip").set_defaults(fn=cmd_strip)
     r = sub.add_parser("run")
     r.add_argument("--profile", default="auto", help="auto (default: by hardware), cpu, gpu-small or gpu-full")
     r.add_argument("--lang", default="all", help="all (default) or a comma list of en, ar, ja, zh")
     r.add_argument("--only", help="notebook names containing this text or matching this glob (comma-separated: any)")
     r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="papermill parameter override, e.g. -p batch_size=4 (repeatable)")
+                   help="papermill parameter override, value read as YAML like papermill -y: -p batch_size=4, "
+                   "-p seq_lens=[128,256] (repeatable)")
     r.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default 1: timings stay clean; "
                    "always 1 on GPU profiles)")
     r.add_argument("--execute", choices=("once", "all"), default="once",

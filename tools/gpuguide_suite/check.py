@@ -14,12 +14,12 @@ from .notebooks import (
     TRANSLATED,
     Notebook,
     discover,
-    has_outputs,
+    is_clean,
     parameters_cell,
     read_notebook,
 )
 from .i18n import Problem
-from .lessons import exercise_problems, learner_copy, lesson_problems, with_generated_cells
+from .lessons import exercise_problems, learner_copy, lesson_problems, solution_code, with_generated_cells
 from .notebooks import dumps
 from .profiles import PROFILES, SIZES
 
@@ -49,8 +49,8 @@ def source_problems(notebook: Notebook) -> list[Problem]:
         if profile not in sizes:
             problems.append(Problem(rel, f"gpuguide_utils/profiles.py SIZES has no {profile!r} sizes for it"))
     if dumps(with_generated_cells(nb)) != dumps(nb):
-        problems.append(Problem(rel, "lesson header or key points out of date with metadata.gpuguide.lesson "
-                                     "(run: python -m gpuguide_suite build)"))
+        problems.append(Problem(rel, "the lesson and key-points cells are generated from metadata.gpuguide.lesson: "
+                                     "edit the metadata, not the cells, then run: make build"))
     ids_present = {c.get("id") for c in nb.cells}
     for needed in ("lesson", "key-points"):
         if needed not in ids_present:
@@ -63,7 +63,8 @@ def source_problems(notebook: Notebook) -> list[Problem]:
         problems.append(Problem(rel, "every cell needs a unique id (they key the translations)"))
     if not nb.cells or nb.cells[0].cell_type != "markdown" or not nb.cells[0].source.startswith("# "):
         problems.append(Problem(rel, "the first cell must be a markdown title ('# ...')"))
-    code = [(c.get("id"), c.source) for c in nb.cells if c.cell_type == "code"]
+    code = [(c.get("id"), c.source if c.cell_type == "code" else solution_code(c)) for c in nb.cells
+            if c.cell_type == "code" or "solution" in c.get("metadata", {}).get("tags", [])]
     problems += [Problem(rel, message) for message in api_problems(code)]
     params = parameters_cell(nb)
     if params is None:
@@ -84,11 +85,12 @@ def learner_problems(notebook: Notebook) -> list[Problem]:
         rel = str(path.relative_to(notebook.root))
         if not notebook.path(lang).exists():
             continue
-        expected = dumps(learner_copy(notebook.read(lang)))
+        expected = dumps(learner_copy(notebook.read(lang), notebook.sources(lang)))
         if not path.exists():
             problems.append(Problem(rel, "learner copy missing (run: python -m gpuguide_suite build)"))
         elif path.read_text(encoding="utf-8") != expected:
-            problems.append(Problem(rel, "learner copy out of date (run: python -m gpuguide_suite build)"))
+            problems.append(Problem(rel, f"learner copy differs from what {notebook.sources(lang)} generate: edit "
+                                         "those, not this copy, then run: make build"))
     return problems
 
 
@@ -98,8 +100,9 @@ def output_problems(root: Path) -> list[Problem]:
     for path in sorted((root / "notebooks").rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        if has_outputs(read_notebook(path)):
-            problems.append(Problem(str(path.relative_to(root)), "has outputs (run: python -m gpuguide_suite strip)"))
+        if not is_clean(read_notebook(path)):
+            problems.append(Problem(str(path.relative_to(root)), "has outputs (run: make strip, or install the "
+                                                                 "pre-commit hook: pre-commit install)"))
     return problems
 
 

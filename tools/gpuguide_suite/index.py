@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from .bidi import strip_isolates
-from .notebooks import LANGUAGES, Notebook, discover
+from .languages import LANGUAGES, native_name
+from .notebooks import Notebook, discover
 
 #: The public repository the Colab links and the notebooks' set-up cell point at.
 GITHUB_REPO = "gpuguide/gpuguide"
-_LANGUAGE_NAMES = {"en": "English", "ar": "العربية", "ja": "日本語", "zh": "中文"}
 
 
 def colab_url(notebook: Notebook, lang: str) -> str:
@@ -29,7 +29,7 @@ def _title(notebook: Notebook, lang: str) -> str:
 def table(root: Path, prefix: str = "") -> str:
     """The index table; links are relative to notebooks/ unless `prefix` (e.g. "notebooks/") is given."""
     lines = [
-        "| notebook | needs | minutes | " + " | ".join(_LANGUAGE_NAMES[lang] for lang in LANGUAGES) + " |",
+        "| notebook | needs | minutes | " + " | ".join(native_name(lang) for lang in LANGUAGES) + " |",
         "|---|---|---|" + "---|" * len(LANGUAGES),
     ]
     for notebook in discover(root):

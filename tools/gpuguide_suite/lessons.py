@@ -19,6 +19,8 @@ from typing import Any
 
 import nbformat
 
+from .notebooks import mark_generated, marked, unmarked
+
 LESSON_CELL = "lesson"
 KEY_POINTS_CELL = "key-points"
 LESSON_FIELDS = ("difficulty", "teaching_minutes", "exercise_minutes", "objectives", "prerequisites", "sections",
@@ -49,8 +51,16 @@ def lesson_problems(meta: dict[str, Any]) -> list[str]:
     return problems
 
 
+#: Says in the English source that these two cells are generated, and from what.
+LESSON_SOURCE = "metadata.gpuguide.lesson (Edit → Notebook metadata in JupyterLab)"
+
+
 def render_lesson(lesson: dict[str, Any]) -> str:
     """The lesson header cell (English): difficulty, minutes, objectives, prerequisites, hardware per section."""
+    return marked(_lesson_text(lesson), LESSON_SOURCE)
+
+
+def _lesson_text(lesson: dict[str, Any]) -> str:
     lines = [
         f"**Lesson at a glance:** {lesson['difficulty']} · {lesson['teaching_minutes']} min teaching · "
         f"{lesson['exercise_minutes']} min exercises",
@@ -72,7 +82,7 @@ def render_lesson(lesson: dict[str, Any]) -> str:
 
 def render_key_points(lesson: dict[str, Any]) -> str:
     """The closing key-points cell (English)."""
-    return "\n".join(["## Key points", "", *[f"- {item}" for item in lesson["key_points"]]])
+    return marked("\n".join(["## Key points", "", *[f"- {item}" for item in lesson["key_points"]]]), LESSON_SOURCE)
 
 
 def generated_cells(meta: dict[str, Any]) -> dict[str, str]:
@@ -135,13 +145,15 @@ def with_solutions_to_run(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
-def learner_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy without solutions and instructor notes: what learners open in a workshop."""
-    out = copy.deepcopy(nb)
-    out.cells = [c for c in out.cells if not set(tags(c)) & set(LEARNER_DROPS) and "solution-run" not in tags(c)]
+def learner_copy(nb: nbformat.NotebookNode, sources: str) -> nbformat.NotebookNode:
+    """A copy without solutions and instructor notes (nbconvert's TagRemovePreprocessor): what learners open."""
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    remove = TagRemovePreprocessor(enabled=True, remove_cell_tags=set(LEARNER_DROPS) | {"solution-run"})
+    out, _ = remove.preprocess(copy.deepcopy(nb), {})
     meta = out.metadata.setdefault("gpuguide", {})
     meta["copy"] = "learner"
-    return out
+    return mark_generated(out, f"{sources} (solutions and instructor notes left out)")
 
 
 #: Cells that belong to the set-up, not to a slide.
@@ -157,7 +169,7 @@ def slide_type(cell: nbformat.NotebookNode) -> str:
         return "skip"
     if "instructor" in cell_tags:
         return "notes"
-    text = cell.source.lstrip()
+    text = unmarked(cell.source).lstrip()
     if cell.cell_type == "markdown" and (text.startswith("# ") or text.startswith("## ")
                                          or re.match(r"<div[^>]*>\s*\n\s*\n?#{1,2} ", text)):
         return "slide"

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import polib
 
 from .bidi import isolate_ltr
-from .i18n import LANGUAGE_NAMES, Problem, _PLURALS, merge_entries
-from .notebooks import RTL_LANGUAGES, SOURCE_LANG, TRANSLATED
+from .catalog import Catalog, Problem
+from .languages import RTL_LANGUAGES, SOURCE_LANG, TRANSLATED
 
 _FENCE = re.compile(r"^(```|~~~)")
 
@@ -64,37 +63,25 @@ def discover_pages(root: Path) -> list[Page]:
     return [Page(p.stem, root) for p in sorted((root / "docs" / "pages" / SOURCE_LANG).glob("*.md"))]
 
 
-def _load(page: Page, lang: str) -> polib.POFile:
-    path = page.catalog(lang)
-    if path.exists():
-        po = polib.pofile(str(path), wrapwidth=0)
-        po.wrapwidth = 0
-        return po
-    po = polib.POFile(wrapwidth=0)
-    po.metadata = {"Project-Id-Version": f"gpuguide docs/{page.name}", "Language": lang, "MIME-Version": "1.0",
-                   "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
-                   "Plural-Forms": _PLURALS[lang]}
-    po.header = f"{LANGUAGE_NAMES[lang]} translation of docs/pages/en/{page.name}.md (gpuguide)."
-    return po
+def catalog(page: Page, lang: str) -> Catalog:
+    """The catalog of one page in one language (msgctxt = section id, msgid = the English section)."""
+    return Catalog(page.root, page.catalog(lang), lang, f"docs/pages/en/{page.name}.md", unit="section")
+
+
+def units(page: Page) -> list[tuple[str, str]]:
+    return sections(page.path().read_text(encoding="utf-8"))
 
 
 def update(page: Page, lang: str) -> dict[str, int]:
     """msgmerge for a page: new sections untranslated, changed ones fuzzy (previous English kept)."""
-    po = _load(page, lang)
-    counts = merge_entries(po, sections(page.path().read_text(encoding="utf-8")), f"docs/pages/en/{page.name}.md")
-    page.catalog(lang).parent.mkdir(parents=True, exist_ok=True)
-    text = po.__unicode__()
-    if not page.catalog(lang).exists() or page.catalog(lang).read_text(encoding="utf-8") != text:
-        page.catalog(lang).write_text(text, encoding="utf-8")
-    return counts
+    return catalog(page, lang).update(units(page))
 
 
 def translated(page: Page, lang: str) -> str:
     """The page in `lang`: each section's usable translation (English where none is usable yet)."""
-    po = _load(page, lang)
-    usable = {e.msgctxt: e for e in po if not e.obsolete and e.msgstr and "fuzzy" not in e.flags}
+    usable = catalog(page, lang).usable()
     parts = []
-    for ident, text in sections(page.path().read_text(encoding="utf-8")):
+    for ident, text in units(page):
         entry = usable.get(ident)
         body = entry.msgstr if entry is not None and entry.msgid == text else text
         parts.append(isolate_ltr(body) if lang in RTL_LANGUAGES else body)
@@ -115,21 +102,9 @@ def build(page: Page, lang: str) -> bool:
 
 def problems(page: Page, lang: str) -> list[Problem]:
     """Missing, fuzzy or stale section translations, and a generated page out of date."""
-    cat = str(page.catalog(lang).relative_to(page.root))
+    found = catalog(page, lang).problems(units(page))
     if not page.catalog(lang).exists():
-        return [Problem(cat, "catalog missing (run: python -m gpuguide_suite update)")]
-    by_ctxt = {e.msgctxt: e for e in _load(page, lang) if not e.obsolete}
-    found = []
-    for ident, text in sections(page.path().read_text(encoding="utf-8")):
-        entry = by_ctxt.get(ident)
-        if entry is None:
-            found.append(Problem(cat, f"section {ident}: no entry (run suite update, then translate)"))
-        elif entry.msgid != text:
-            found.append(Problem(cat, f"section {ident}: stale, the English changed since (run suite update)"))
-        elif "fuzzy" in entry.flags:
-            found.append(Problem(cat, f"section {ident}: fuzzy, review the translation and remove the flag"))
-        elif not entry.msgstr.strip():
-            found.append(Problem(cat, f"section {ident}: not translated"))
+        return found
     generated = page.path(lang)
     rel = str(generated.relative_to(page.root))
     if not generated.exists() or generated.read_text(encoding="utf-8") != translated(page, lang):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import signal
@@ -65,16 +64,16 @@ class Outcome:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """['batch_size=4', 'model_id=org/name'] -> {'batch_size': 4, 'model_id': 'org/name'} (Python literals or text)."""
+    """['batch_size=4', 'seq_lens=[128, 256]'] -> {'batch_size': 4, 'seq_lens': [128, 256]}: each value read as YAML,
+    as papermill's own -y does (numbers, lists, true/false, null or None, anything else text)."""
+    import yaml
+
     out = {}
     for pair in pairs:
         if "=" not in pair:
             raise ValueError(f"-p {pair!r} is not name=value")
         name, raw = pair.split("=", 1)
-        try:
-            out[name.strip()] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[name.strip()] = raw
+        out[name.strip()] = None if raw.strip() == "None" else yaml.safe_load(raw)
     return out
 
 

@@ -1,7 +1,7 @@
 """`suite docs`: the executed-notebook site, one Material for MkDocs build per language and edition, run offline.
 
 Reads a run's build folder (executed/<lang>/*.ipynb, summary.json, report.md, charts/) and docs/results/, writes
-the pages with site_pages into <out>/site-src/, and builds them with docs/site/<lang>/mkdocs.yml into
+the pages with site_pages into <out>/site-src/, and builds them with docs/site/base.yml plus each language (config_file) into
 <out>/site/<lang>/ (full edition) and <out>/site-learner/<lang>/ (learner edition). It never executes a notebook,
 needs no network, and the pages it writes load nothing from the internet (MathJax comes from a wheel).
 """
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .index import GITHUB_REPO, _LANGUAGE_NAMES
-from .notebooks import LANGUAGES, discover
+from .index import GITHUB_REPO
+from .languages import LANGUAGES, native_name
+from .notebooks import discover
 from .site_pages import ALWAYS_HIDDEN, LEARNER_HIDDEN, Run, fmt, short_commit, stage_language
 from .site_strings import strings
 
@@ -42,8 +43,18 @@ EDITIONS = {
 }
 
 
-def config_file(root: Path, lang: str) -> Path:
-    return root / "docs" / "site" / lang / "mkdocs.yml"
+def config_file(root: Path, lang: str, stage: Path) -> Path:
+    """One language's MkDocs config: docs/site/base.yml plus the language and its switcher, from the one table."""
+    import yaml
+
+    alternate = [{"name": native_name(other), "link": f"../{other}/", "lang": other} for other in LANGUAGES]
+    site = (root / "docs" / "site").resolve()
+    config = {"INHERIT": str(site / "base.yml"), "theme": {"language": lang, "custom_dir": str(site / "overrides")},
+              "hooks": [str(site / "hooks.py")], "extra": {"alternate": alternate}}
+    path = stage / f"mkdocs-{lang}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def mathjax_source() -> Path:
@@ -67,7 +78,7 @@ def _copy_tree(source: Path, dest: Path) -> None:
 
 def _redirect_page(langs: list[str]) -> str:
     """The edition's root index.html: straight to English, with a link per language for browsers that wait."""
-    links = " · ".join(f'<a href="{lang}/index.html" hreflang="{lang}" lang="{lang}">{_LANGUAGE_NAMES[lang]}</a>'
+    links = " · ".join(f'<a href="{lang}/index.html" hreflang="{lang}" lang="{lang}">{native_name(lang)}</a>'
                        for lang in langs)
     first = "en" if "en" in langs else langs[0]
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>gpuguide</title>\n"
@@ -88,12 +99,12 @@ class _Collect(logging.Handler):
 
 
 def _mkdocs(root: Path, lang: str, docs: Path, site_dir: Path, cache: Path, nav: list[Any], langs: list[str],
-            edition: Edition, run: Run) -> None:
+            edition: Edition, run: Run, stage: Path) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     s = strings(root, lang)
-    cfg = load_config(config_file=str(config_file(root, lang)), docs_dir=str(docs), site_dir=str(site_dir), nav=nav,
+    cfg = load_config(config_file=str(config_file(root, lang, stage)), docs_dir=str(docs), site_dir=str(site_dir), nav=nav,
                       site_url=f"{edition.url}{lang}/", site_description=s["site.description"],
                       copyright=fmt(s["site.footer"], date=run.date or s["unknown"],
                                     commit=short_commit(run.commit) or s["unknown"]))
@@ -143,7 +154,7 @@ def build_site(root: Path, build: Path, out: Path, langs: list[str] | None = Non
                 nav = stage_language(root, run, lang, langs, names, docs, edition.hidden, edition.name, results_dir,
                                      strings(root, lang), assets)
                 # Both editions of a language share mkdocs-jupyter's cache: unchanged notebooks convert once.
-                _mkdocs(root, lang, docs, site_root / lang, stage / ".cache" / lang, nav, langs, edition, run)
+                _mkdocs(root, lang, docs, site_root / lang, stage / ".cache" / lang, nav, langs, edition, run, stage)
             _copy_tree(mathjax_source(), site_root / "assets" / "mathjax")
             local = site_root / "assets" / "mathjax" / "config" / "local"
             local.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import polib
 
-from .i18n import LANGUAGE_NAMES, Problem
-from .notebooks import SOURCE_LANG
+from .catalog import Catalog, Problem
+from .languages import SOURCE_LANG
 
 #: key -> English. Keys are stable; change the English and every translation turns fuzzy on `suite update`.
 STRINGS: dict[str, str] = {
@@ -100,78 +99,32 @@ def catalog_path(root: Path, lang: str) -> Path:
     return root / "notebooks" / "i18n" / lang / "site.po"
 
 
-def _load(root: Path, lang: str) -> polib.POFile:
-    path = catalog_path(root, lang)
-    if path.exists():
-        po = polib.pofile(str(path), wrapwidth=0)
-        po.wrapwidth = 0
-        return po
-    po = polib.POFile(wrapwidth=0)
-    po.metadata = {"Project-Id-Version": "gpuguide site", "Language": lang, "MIME-Version": "1.0",
-                   "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
-    po.header = f"{LANGUAGE_NAMES[lang]} translation of the docs site's own strings (tools/gpuguide_suite/site_strings.py)."
-    return po
+def catalog(root: Path, lang: str) -> Catalog:
+    """The site strings' catalog in one language (msgctxt = key, msgid = the English in STRINGS)."""
+    return Catalog(root, catalog_path(root, lang), lang, "tools/gpuguide_suite/site_strings.py")
 
 
 def strings(root: Path, lang: str) -> dict[str, str]:
     """Every key in this language: the translation where it is usable (current, not fuzzy), else the English."""
     if lang == SOURCE_LANG:
         return dict(STRINGS)
-    usable = {e.msgctxt: e.msgstr for e in _load(root, lang)
-              if not e.obsolete and e.msgstr and "fuzzy" not in e.flags and STRINGS.get(e.msgctxt) == e.msgid}
+    usable = {k: e.msgstr for k, e in catalog(root, lang).usable().items() if STRINGS.get(k) == e.msgid}
     return {key: usable.get(key, english) for key, english in STRINGS.items()}
 
 
 def update(root: Path, lang: str) -> dict[str, int]:
     """Sync the catalog with STRINGS like msgmerge: new keys untranslated, changed English fuzzy. Returns counts."""
-    po = _load(root, lang)
-    by_key = {e.msgctxt: e for e in po if not e.obsolete}
-    counts = {"new": 0, "fuzzy": 0, "obsolete": 0}
-    wanted = []
-    for key, english in STRINGS.items():
-        entry = by_key.get(key)
-        if entry is None:
-            entry = polib.POEntry(msgctxt=key, msgid=english, msgstr="")
-            counts["new"] += 1
-        elif entry.msgid != english:
-            entry.previous_msgid, entry.msgid = entry.msgid, english
-            if entry.msgstr and "fuzzy" not in entry.flags:
-                entry.flags.append("fuzzy")
-            counts["fuzzy"] += 1
-        entry.occurrences = [("tools/gpuguide_suite/site_strings.py", "")]
-        wanted.append(entry)
-    for entry in po:
-        if not entry.obsolete and entry.msgctxt not in STRINGS:
-            entry.obsolete = True
-            counts["obsolete"] += 1
-    po[:] = wanted + [e for e in po if e.obsolete]
-    path = catalog_path(root, lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = po.__unicode__()
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-    return counts
+    return catalog(root, lang).update(STRINGS.items())
 
 
 def problems(root: Path, lang: str) -> list[Problem]:
     """Missing, untranslated, fuzzy or stale strings, and translations that lost a placeholder or identifier."""
-    path = catalog_path(root, lang)
-    rel = str(path.relative_to(root))
-    if not path.exists():
-        return [Problem(rel, "catalog missing (run: python -m gpuguide_suite update)")]
-    by_key = {e.msgctxt: e for e in _load(root, lang) if not e.obsolete}
-    found = []
+    found = catalog(root, lang).problems(STRINGS.items())
+    usable = catalog(root, lang).usable() if catalog_path(root, lang).exists() else {}
+    rel = str(catalog_path(root, lang).relative_to(root))
     for key, english in STRINGS.items():
-        entry = by_key.get(key)
-        if entry is None:
-            found.append(Problem(rel, f"{key}: no entry (run suite update, then translate)"))
-        elif entry.msgid != english:
-            found.append(Problem(rel, f"{key}: stale, the English changed since (run suite update)"))
-        elif "fuzzy" in entry.flags:
-            found.append(Problem(rel, f"{key}: fuzzy, review the translation and remove the flag"))
-        elif not entry.msgstr.strip():
-            found.append(Problem(rel, f"{key}: not translated"))
-        else:
+        entry = usable.get(key)
+        if entry is not None and entry.msgid == english:
             for kind, pattern in (("placeholder", _PLACEHOLDER), ("identifier", _CODE)):
                 if sorted(pattern.findall(entry.msgstr)) != sorted(pattern.findall(english)):
                     found.append(Problem(rel, f"{key}: the translation must keep every {kind} of the English"))

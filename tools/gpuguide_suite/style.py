@@ -20,14 +20,21 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .languages import english_name
 from .mdtext import mask
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 KANA = "\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff"  # without ・ (U+30FB, punctuation)
 ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _MASK = "\u2060"  # what mdtext.mask puts in place of code, math and HTML (counts as punctuation: `, $, <)
+
+
+def _name(lang: str) -> str:
+    """'Arabic', 'Japanese', 'Chinese': the language as messages name it."""
+    return english_name(lang).split(" (")[0]
+
+
 _SCRIPT = {"ar": ARABIC, "ja": HAN + KANA, "zh": HAN}
-_NAMES = {"ar": "Arabic", "ja": "Japanese", "zh": "Chinese"}
 
 _ITALIC = re.compile(r"(?<![*\\])\*(?![\s*])([^*\n]+?)(?<![\s*\\])\*(?!\*)|(?<![\w\\])_(?![\s_])([^_\n]+?)(?<![\s_\\])_(?!\w)")
 _BOLD = re.compile(r"\*\*(?=\S)([^\n]+?)(?<=\S)\*\*")
@@ -54,7 +61,7 @@ def _context(text: str, start: int, end: int, pad: int = 6) -> str:
 def _italic(text: str, lang: str) -> list[Finding]:
     script = re.compile(f"[{_SCRIPT[lang]}]")
     return [Finding("italic", _context(text, m.start(), m.end(), 2),
-                    f"no italics on {_NAMES[lang]} text (its fonts have none, browsers slant it artificially); "
+                    f"no italics on {_name(lang)} text (its fonts have none, browsers slant it artificially); "
                     "use plain wording or **bold**")
             for m in _ITALIC.finditer(text) if script.search(m.group(1) or m.group(2))]
 
@@ -95,7 +102,7 @@ def _halfwidth(text: str, lang: str) -> list[Finding]:
     want = "、。" if lang == "ja" else "，。：；？！"
     pattern = re.compile(f"[{cjk}][{re.escape(marks)}]|[,.][{cjk}]")
     return [Finding("halfwidth-punctuation", _context(text, m.start(), m.end()),
-                    f"half-width punctuation in {_NAMES[lang]} text; use {want}")
+                    f"half-width punctuation in {_name(lang)} text; use {want}")
             for m in pattern.finditer(text) if not (m.group(0)[-1] == "." and text[m.end():m.end() + 2] == "..")]
 
 
@@ -103,7 +110,7 @@ def _cjk_latin(text: str, lang: str) -> list[Finding]:
     cjk = HAN + (KANA if lang == "ja" else "")
     pattern = re.compile(f"[{cjk}][A-Za-z0-9]|[A-Za-z0-9][{cjk}]")
     return [Finding("cjk-latin-space", _context(text, m.start(), m.end()),
-                    f"put one half-width space between {_NAMES[lang]} and Latin letters or digits")
+                    f"put one half-width space between {_name(lang)} and Latin letters or digits")
             for m in pattern.finditer(text)]
 
 
