@@ -14,18 +14,19 @@ RUN_ARGS ?=
 # `make docs` shows this run (executed/, summary.json, report.md, charts/): build/ after `make run`, or a GPU run's.
 BUILD ?= build
 DOCS_ARGS ?=
+STABILITY_ARGS ?=
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
 
 REQS := requirements/torch.txt requirements/common.txt requirements/main.txt requirements/suite.txt requirements/test.txt \
-	requirements/docs.txt pyproject.toml tools/pyproject.toml
+	requirements/docs.txt pyproject.toml tools/pyproject.toml scripts/jupyterlab/overrides.json
 # Side environments for notebooks whose technique needs an older stack (see environments/README.md).
 SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides vendor $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides vendor stability $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -35,6 +36,9 @@ $(VENV)/.installed: $(REQS)
 	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
 		-r requirements/suite.txt -r requirements/test.txt -r requirements/docs.txt
 	$(PY) -m pip install --quiet -e . -e tools
+	# JupyterLab saves widget state with the notebook, so a saved 06 reopens with the explorer's last picture
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp scripts/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 envs: $(addprefix env-,$(SIDE_ENVS))
@@ -94,6 +98,11 @@ slides: venv build/vendor/.installed
 vendor:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory build/vendor/.installed; \
 	else echo "npm not found: the slides tests will skip (make slides needs Node.js and npm)"; fi
+
+# A benchmark, not a test: the cpu profile of 03, 05 and 06, four quiet runs and two with every core busy, into
+# docs/results/cpu/stability.md (how often each claim held, how often 06's recommendation agreed). About half an hour.
+stability: venv envs
+	$(PY) -m gpuguide_suite stability $(STABILITY_ARGS)
 
 # GPU runs on an air-gapped CUDA machine (docs/results/README.md): on a connected machine, `make gpu-wheelhouse`
 # fills .whl/; on the GPU machine (Python, torch and transformers preinstalled), `make gpu-run PART=1`, then PART=2.

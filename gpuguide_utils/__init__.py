@@ -7,11 +7,12 @@ Import it as `gg` and every call site shows whose code runs, beside `torch.…` 
     timing = gg.benchmark(lambda: model(**inputs), device=settings.device)
 
 `gg.__all__` is the learner API: the names every notebook uses, plus four topic namespaces for the helpers of one
-technique (`gg.attention`, `gg.quantization`, `gg.plots` with `gg.widgets`, `gg.exercises`). Everything else in the
+technique (`gg.attention`, `gg.quantization`, `gg.plots` with `gg.widgets`, `gg.exercises`) and the statistics
+behind every comparison (`gg.stats`). Everything else in the
 package is internal and may change. The API page of the docs site lists each name with its docstring.
 """
 
-from . import attention, exercises, plots, quantization, widgets
+from . import attention, exercises, plots, quantization, stats, widgets
 from .attention import attempt, capture_warnings
 from .env import capabilities, capability, describe, report
 from .memory import empty_cache, format_bytes, model_footprint, parameter_count, track_memory
@@ -19,10 +20,10 @@ from .models import make_inputs, make_padded_inputs
 from .params import ParameterError, check_environment, check_parameters, check_range
 from .quality import compare_logits, perplexity
 from .recommend import pareto_front, recommend
-from .results import Results, compare_timings, compare_values, interval
+from .results import Results, compare_timings, compare_values
 from .stored import StoredResults
-from .timing import (Timing, benchmark, forward_kwargs, matmul_chain, measure_bandwidth, roofline_decode_s,
-                     time_forward, time_generation)
+from .timing import (Timing, benchmark, forward_kwargs, interleave, matmul_chain, measure_bandwidth,
+                     roofline_decode_s, time_forward, time_generation)
 from .training import heldout_text
 
 __version__ = "0.2.0"
@@ -35,12 +36,12 @@ __all__ = [
     # inputs
     "make_inputs", "make_padded_inputs",
     # time
-    "benchmark", "time_forward", "forward_kwargs", "time_generation", "Timing", "matmul_chain", "measure_bandwidth",
-    "roofline_decode_s",
+    "benchmark", "interleave", "time_forward", "forward_kwargs", "time_generation", "Timing", "matmul_chain",
+    "measure_bandwidth", "roofline_decode_s",
     # memory
     "track_memory", "empty_cache", "model_footprint", "parameter_count", "format_bytes",
     # results: rows, comparisons with their intervals, stored GPU runs
-    "Results", "compare_values", "compare_timings", "interval", "StoredResults",
+    "Results", "compare_values", "compare_timings", "StoredResults",
     # quality
     "compare_logits", "perplexity", "heldout_text",
     # choosing a set-up
@@ -48,5 +49,5 @@ __all__ = [
     # running something that may refuse
     "attempt", "capture_warnings",
     # topic namespaces
-    "attention", "quantization", "plots", "widgets", "exercises",
+    "attention", "quantization", "plots", "widgets", "exercises", "stats",
 ]

@@ -1,34 +1,49 @@
 """Self-checks for the notebooks' exercises: they tell a learner whether an answer holds, and why not.
 
-Each check returns None while the answer is still None (and says what to do), True when it holds and False with a
-hint when it does not, so a learner's cell never stops the notebook; a solution asserts the check instead.
+Each check prints one line: what to do while the answer is still None, "✔ …" when it holds, "✘ not yet: …" with a
+hint when it does not. It returns a Check, true only when the answer holds, so a learner's cell never stops the
+notebook while a solution asserts it; a Check displays nothing itself, so no stray True or False follows the line.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .memory import format_bytes
 
-__all__ = ["check_number", "check_bytes", "check_choice", "check_tie"]
+__all__ = ["Check", "check_number", "check_bytes", "check_choice", "check_tie"]
 
 
-def _pending(what: str) -> None:
+@dataclass(frozen=True)
+class Check:
+    """What a self-check found: true when the answer holds, false while it is missing (ok None) or wrong."""
+
+    ok: bool | None
+
+    def __bool__(self) -> bool:
+        return bool(self.ok)
+
+    def _ipython_display_(self) -> None:
+        """The check has printed its one line; as a cell's last value it adds nothing under it."""
+
+
+def _pending(what: str) -> Check:
     print(f"Your turn: put your answer ({what}) in place of None, then run this cell again.")
+    return Check(None)
 
 
-def _report(ok: bool, good: str, hint: str) -> bool:
+def _report(ok: bool, good: str, hint: str) -> Check:
     print(("✔ " + good) if ok else ("✘ not yet: " + hint))
-    return ok
+    return Check(ok)
 
 
 def check_number(answer: Any, expected: float, *, tolerance: float, what: str, hint: str = "",
-                 show=lambda v: f"{v:.4g}", source: str = "the expected value") -> bool | None:
+                 show=lambda v: f"{v:.4g}", source: str = "the expected value") -> Check:
     """answer within `tolerance` (relative) of `expected`; `what` names the quantity, `source` where expected comes
     from ("the measurement", "the datasheet arithmetic")."""
     if answer is None:
-        _pending(what)
-        return None
+        return _pending(what)
     if not isinstance(answer, (int, float)) or isinstance(answer, bool):
         return _report(False, "", f"{what} should be a number, got {answer!r}")
     ok = abs(answer - expected) <= tolerance * abs(expected)
@@ -37,25 +52,30 @@ def check_number(answer: Any, expected: float, *, tolerance: float, what: str, h
 
 
 def check_bytes(answer: Any, expected: int, *, tolerance: float = 0.01, what: str = "your prediction in bytes",
-                hint: str = "") -> bool | None:
+                hint: str = "") -> Check:
     """A size prediction against a measured size (shown in binary units)."""
     return check_number(answer, expected, tolerance=tolerance, what=what, hint=hint, show=format_bytes,
                         source="the measurement")
 
 
-def check_choice(answer: Any, expected: Any, choices: tuple, *, what: str, why: str) -> bool | None:
-    """One of `choices`; `why` explains the expected answer when the learner's differs."""
+def check_choice(answer: Any, expected: Any, choices: tuple, *, what: str, why: str, expect: str | None = None
+                 ) -> Check:
+    """One of `choices`; `why` explains the expected answer when the learner's differs. `expect` names what the
+    learner writes when it is not one of the choices themselves (e.g. "a list of SDPBackend values")."""
     if answer is None:
-        _pending(" or ".join(map(repr, choices)) if len(choices) <= 4 else "one of the names printed above")
-        return None
+        return _pending(expect or (" or ".join(map(repr, choices)) if len(choices) <= 4
+                                   else "one of the names printed above"))
     if answer not in choices:
         return _report(False, "", f"{answer!r} is not one of {', '.join(map(repr, choices))}")
     return _report(answer == expected, f"{what}: {answer!r}. {why}", f"{what}: the run says {expected!r}. {why}")
 
 
-def check_tie(answer: Any, low_a: float, high_a: float, low_b: float, high_b: float) -> bool | None:
-    """Did the learner call a tie exactly when the two interquartile ranges overlap?"""
-    overlap = low_a <= high_b and low_b <= high_a
-    return check_choice(answer, overlap, (True, False), what="tie",
-                        why="The rule: when the middle halves of the two sets of timings overlap, it is a tie." if overlap
-                        else "The middle halves do not overlap: the difference is larger than the noise.")
+def check_tie(answer: Any, verdict: Any) -> Check:
+    """Did the learner call a tie exactly when the comparison's interval (gg.compare_values) includes no difference?"""
+    if verdict is None or not verdict.known_spread:
+        print("This comparison kept no spread, so no tie can be called; measure with repeats.")
+        return Check(None)
+    return check_choice(answer, verdict.tie, (True, False), what="tie", expect="True (a tie) or False (a difference)",
+                        why=f"The rule: {verdict.interval_text()}: "
+                        + ("it includes no difference, so it is a tie." if verdict.tie
+                           else "it excludes no difference, so the difference is larger than the noise."))

@@ -263,8 +263,11 @@ def _build_trained(preset: Preset):
     def ids(text: str) -> torch.Tensor:
         return torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"], dtype=torch.long)
 
+    print(f"Training the {preset.name} preset once (about 2 minutes on 2 CPU cores); gpuguide's cache ($GPUGUIDE_CACHE, "
+          "else ~/.cache/gpuguide) keeps it for every later notebook.", flush=True)
     report = train_causal_lm(model, ids(train_text), ids(heldout_text), steps=spec["steps"],
-                             batch_size=spec["batch_size"], seq_len=spec["seq_len"], lr=spec["lr"])
+                             batch_size=spec["batch_size"], seq_len=spec["seq_len"], lr=spec["lr"],
+                             progress_label=preset.name)
     training = dict(report.to_dict(), corpus_modules=len(modules), corpus="Python standard-library sources: " +
                     ", ".join(modules))
     return model, tokenizer, {"random_weights": False, "weights": "trained", "training": training}

@@ -18,6 +18,7 @@ import torch
 
 from .files import write_atomic
 from .memory import MemoryReport, format_bytes
+from .stats import CONFIDENCE, ratio_interval
 from .timing import GenerationTiming, Timing
 
 __all__ = ["is_out_of_memory", "Case", "Results", "METRIC_LABELS", "PARAM_LABELS", "metric_label", "format_metric",
@@ -68,7 +69,8 @@ class Case:
         if isinstance(timing, Timing):
             self.metrics.update(latency_s=timing.median_s, latency_iqr_s=timing.iqr_s, latency_s_q1=timing.q1_s,
                                 latency_s_q3=timing.q3_s, latency_min_s=timing.min_s, n=timing.n,
-                                timing_method=timing.method)
+                                timing_method=timing.method, latency_s_samples=list(timing.samples_s),
+                                paired_rounds=timing.paired)
         elif isinstance(timing, GenerationTiming):
             self.metrics.update(timing.to_dict())
             self.metrics.setdefault("latency_s", timing.full_generate.median_s)
@@ -279,8 +281,10 @@ def interval(metrics: dict[str, Any], metric: str) -> tuple[float, float] | None
 class Verdict:
     """A comparison of two measured values that knows the difference from the noise.
 
-    The rule taught in 00_measuring: when the middle halves (interquartile ranges) of the two sets of measurements
-    overlap, the difference is within the noise and the comparison is a tie.
+    The rule taught in 00_measuring: a difference is real only when the 95% interval of the ratio excludes 1 (and
+    the noise threshold around it). The interval comes from a bootstrap over the recorded samples (over whole rounds
+    when both were measured in the same interleaved rounds); rows recorded without samples fall back to asking
+    whether their interquartile ranges overlap.
     """
 
     name: str
@@ -288,19 +292,29 @@ class Verdict:
     ratio: float  # how much better `name` is than `other` (> 1: better)
     tie: bool
     known_spread: bool  # False when a value had no recorded spread (then no tie can be called)
+    low: float | None = None  # the ratio's 95% interval, when samples were recorded
+    high: float | None = None
+    method: str = "interquartile ranges"
 
     @property
     def better(self) -> bool:
         return not self.tie and self.ratio > 1
 
+    def interval_text(self) -> str:
+        """'95% interval 1.10-1.32x, 12 paired rounds' (in the direction of the verdict's factor), or the method."""
+        if self.low is None:
+            return self.method
+        low, high = (self.low, self.high) if self.ratio >= 1 or self.tie else (1 / self.high, 1 / self.low)
+        return f"{CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}x, {self.method}"
+
     def __str__(self) -> str:
         if not self.known_spread:
             return f"{self.name}: {self.ratio:.2f}x {self.other}'s (no spread recorded; repeat to tell it from noise)"
         if self.tie:
-            return f"{self.name} and {self.other}: a tie ({self.ratio:.2f}x, within the measured spread)"
+            return f"{self.name} and {self.other}: a tie ({self.ratio:.2f}x; {self.interval_text()})"
         word = "better" if self.ratio > 1 else "worse"
         factor = self.ratio if self.ratio > 1 else 1 / self.ratio
-        return f"{self.name} is {factor:.2f}x {word} than {self.other} (beyond the measured spread)"
+        return f"{self.name} is {factor:.2f}x {word} than {self.other} ({self.interval_text()})"
 
 
 def compare_values(name: str, metrics: dict[str, Any], other: str, other_metrics: dict[str, Any], metric: str,
@@ -310,6 +324,14 @@ def compare_values(name: str, metrics: dict[str, Any], other: str, other_metrics
     if not a or not b:
         return None
     ratio = a / b if higher_is_better else b / a
+    sa, sb = metrics.get(f"{metric}_samples"), other_metrics.get(f"{metric}_samples")
+    if sa and sb and len(sa) >= 3 and len(sb) >= 3:
+        rounds = metrics.get("paired_rounds")
+        paired = bool(rounds) and rounds == other_metrics.get("paired_rounds") and len(sa) == len(sb)
+        found = ratio_interval(sa, sb, higher_is_better=higher_is_better, paired=paired)
+        how = f"{found.n} paired rounds" if paired else f"n={len(sa)} and {len(sb)}, measured apart"
+        return Verdict(name, other, found.ratio, tie=found.tie, known_spread=True, low=found.low, high=found.high,
+                       method=how)
     ia, ib = interval(metrics, metric), interval(other_metrics, metric)
     if ia is None or ib is None:
         return Verdict(name, other, ratio, tie=False, known_spread=False)
@@ -319,8 +341,9 @@ def compare_values(name: str, metrics: dict[str, Any], other: str, other_metrics
 
 def compare_timings(name: str, timing: Timing, other: str, other_timing: Timing) -> Verdict:
     """Verdict on two Timings (faster is better), by the same rule as the tables."""
-    def metrics(t: Timing) -> dict[str, float]:
-        return {"latency_s": t.median_s, "latency_s_q1": t.q1_s, "latency_s_q3": t.q3_s}
+    def metrics(t: Timing) -> dict[str, Any]:
+        return {"latency_s": t.median_s, "latency_s_q1": t.q1_s, "latency_s_q3": t.q3_s,
+                "latency_s_samples": list(t.samples_s), "paired_rounds": t.paired}
 
     return compare_values(name, metrics(timing), other, metrics(other_timing), "latency_s")
 
@@ -403,7 +426,8 @@ class Table:
         """One line for the rows that did not run (grouped by reason), and what "tie" means, when it appears."""
         lines = []
         if any(d.get("tie") for d in self.data):
-            lines.append("tie: within the measured spread (the interquartile ranges overlap), so no winner.")
+            lines.append("tie: the 95% interval of the ratio includes 1 (or the ratios of the quartiles overlap where no "
+                         "samples were kept), so no winner.")
         skipped = [d for d in self.data if d["status"] != "ok"]
         if skipped:
             by_reason: dict[str, dict[str, list[dict]]] = {}  # why -> variant -> rows

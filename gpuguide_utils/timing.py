@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-__all__ = ["Timing", "synchronize", "benchmark", "matmul_chain", "GenerationTiming", "prefill", "time_generation",
+__all__ = ["Timing", "synchronize", "benchmark", "interleave", "matmul_chain", "GenerationTiming", "prefill", "time_generation",
            "Bandwidth", "measure_bandwidth", "roofline_decode_s", "forward_kwargs", "time_forward"]
 
 
@@ -25,6 +30,7 @@ class Timing:
     n: int
     method: str  # "CUDA events" or "perf_counter"
     samples_s: tuple[float, ...] = ()
+    paired: str = ""  # the interleaved run these samples belong to (same id: sample i of each was taken in round i)
 
     @property
     def iqr_s(self) -> float:
@@ -42,6 +48,7 @@ class Timing:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("samples_s")
+        data.pop("paired")
         data["iqr_s"] = self.iqr_s
         return data
 
@@ -49,7 +56,12 @@ class Timing:
         return f"{_format_seconds(self.median_s)} median (IQR {_format_seconds(self.iqr_s)}, min {_format_seconds(self.min_s)}, n={self.n}, {self.method})"
 
     @classmethod
-    def from_samples(cls, samples: list[float], method: str) -> Timing:
+    def merge(cls, timings: Sequence[Timing], paired: str = "") -> Timing:
+        """One Timing from several (e.g. one per interleaved round), samples in order."""
+        return cls.from_samples([s for t in timings for s in t.samples_s], timings[0].method, paired=paired)
+
+    @classmethod
+    def from_samples(cls, samples: list[float], method: str, paired: str = "") -> Timing:
         if not samples:
             raise ValueError("no samples to summarize")
         ordered = sorted(samples)
@@ -66,6 +78,7 @@ class Timing:
             n=len(ordered),
             method=method,
             samples_s=tuple(samples),
+            paired=paired,
         )
 
 
@@ -126,6 +139,62 @@ def benchmark(
     return Timing.from_samples(samples, "perf_counter")
 
 
+def interleave(calls: dict[str, Callable[[], Timing | GenerationTiming]], *, rounds: int = 5, warmup: int = 1,
+               max_rounds: int | None = None, budget_s: float | None = None, precision: float = 0.05
+               ) -> dict[str, Timing | GenerationTiming]:
+    """Measure variants in interleaved rounds, so a disturbance hits every variant of its round alike.
+
+    Each call measures its variant once and returns a Timing (e.g. benchmark(fn, warmup=0, repeats=1)) or a
+    GenerationTiming (time_generation(..., warmup=0, repeats=1)). Every round runs each variant once, starting one
+    further along each time (A B C, B C A, C A B, ...), after `warmup` untimed rounds. After `rounds` rounds it goes
+    on while the 95% interval of any variant's ratio to the first is wider than ±`precision`, until `max_rounds`
+    (default 3 x rounds) or `budget_s` (default: twice the time the first rounds took) runs out. Returns each
+    variant's samples merged, marked as paired, so comparisons resample whole rounds (gg.stats).
+    """
+    from .stats import ratio_interval
+
+    names = list(calls)
+    if not names or rounds < 2:
+        raise ValueError(f"need at least one variant and rounds >= 2, got {len(names)} variants and rounds={rounds}")
+    max_rounds = max_rounds or 3 * rounds
+    for _ in range(warmup):
+        for name in names:
+            calls[name]()
+    taken: dict[str, list] = {name: [] for name in names}
+    started = time.perf_counter()
+    done = 0
+    while done < max_rounds:
+        for name in names[done % len(names):] + names[:done % len(names)]:
+            taken[name].append(calls[name]())
+        done += 1
+        if done == rounds and budget_s is None:
+            budget_s = 2 * (time.perf_counter() - started)
+        if done >= rounds:
+            main = _main_samples(taken)
+            widths = [ratio_interval(main[name], main[names[0]], paired=True).relative_halfwidth for name in names[1:]]
+            if all(w <= precision for w in widths) or time.perf_counter() - started > budget_s:
+                break
+    paired = f"interleaved-{next(_RUNS)}"
+    return {name: type(found[0]).merge(found, paired) for name, found in taken.items()}
+
+
+_RUNS = itertools.count(1)
+
+
+def _main_samples(taken: dict[str, list]) -> dict[str, list[float]]:
+    """What interleave() steers its precision by: decode times where every round of every variant resolved one,
+    else the whole call."""
+    def samples(measured: list, part: str | None) -> list[float]:
+        return [s for m in measured for s in (getattr(m, part) if part else m).samples_s]
+
+    if isinstance(next(iter(taken.values()))[0], GenerationTiming):
+        decode = {name: samples(found, "decode") for name, found in taken.items()}
+        if all(s > 0 for found in decode.values() for s in found):
+            return decode
+        return {name: samples(found, "full_generate") for name, found in taken.items()}
+    return {name: samples(found, None) for name, found in taken.items()}
+
+
 def matmul_chain(size: int, length: int, device: str | torch.device, dtype: torch.dtype = torch.float32
                  ) -> Callable[[], torch.Tensor]:
     """A callable that queues `length` dependent matrix products and returns without reading any result.
@@ -183,10 +252,24 @@ class GenerationTiming:
         """Tokens produced per second during decode, over the whole batch (None when not resolved)."""
         return self.batch_size / self.decode_s_per_token if self.resolved else None
 
+    @classmethod
+    def merge(cls, timings: Sequence[GenerationTiming], paired: str = "") -> GenerationTiming:
+        """One GenerationTiming from several measured with the same inputs (e.g. one per interleaved round)."""
+        first = timings[0]
+        return cls(*(Timing.merge([getattr(t, part) for t in timings], paired)
+                     for part in ("time_to_first_token", "full_generate", "decode")),
+                   batch_size=first.batch_size, prompt_tokens=first.prompt_tokens, new_tokens=first.new_tokens)
+
     def to_dict(self) -> dict[str, Any]:
         steps = max(self.new_tokens - 1, 1)
         resolved = self.decode.q1_s > 0
-        return {
+        samples = {  # per repeat (per round when interleaved), for intervals of ratios
+            "ttft_s_samples": list(self.time_to_first_token.samples_s),
+            "decode_s_per_token_samples": [d / steps for d in self.decode.samples_s],
+            "decode_tokens_per_s_samples": [self.batch_size * steps / d for d in self.decode.samples_s if d > 0],
+            "paired_rounds": self.full_generate.paired,
+        }
+        return samples | {
             "ttft_s": self.time_to_first_token.median_s,
             "ttft_iqr_s": self.time_to_first_token.iqr_s,
             "ttft_s_q1": self.time_to_first_token.q1_s,
@@ -235,7 +318,7 @@ def time_generation(
     """Time greedy generation of exactly `new_tokens` tokens, split into prefill and decode (see GenerationTiming).
 
     min_new_tokens pins the length so an early end-of-sequence cannot shorten it; generate_kwargs go to every
-    generate() call (e.g. cache_implementation="static").
+    generate() call (e.g. cache_implementation="static", whose time to first token is then generate(1)'s).
     """
     if new_tokens < 2:
         raise ValueError(f"new_tokens must be >= 2 to separate prefill from decode, got {new_tokens}")
@@ -251,18 +334,23 @@ def time_generation(
         prefill(model, inputs)
 
     one_fn, full_fn = generate(1), generate(new_tokens)
+    # With a non-default cache (static: compiled on GPUs) the first token comes from generate() itself, so time to
+    # first token measures that path, not a plain dynamic-cache forward pass.
+    through_generate = "cache_implementation" in generate_kwargs
     firsts, ones, fulls = [], [], []
     with torch.inference_mode():
         for _ in range(warmup):
             first_token(), one_fn(), full_fn()
         for _ in range(repeats):
-            firsts.append(benchmark(first_token, device=device, warmup=0, repeats=1).median_s)
+            if not through_generate:
+                firsts.append(benchmark(first_token, device=device, warmup=0, repeats=1).median_s)
             ones.append(benchmark(one_fn, device=device, warmup=0, repeats=1).median_s)
             fulls.append(benchmark(full_fn, device=device, warmup=0, repeats=1).median_s)
     method = "CUDA events" if device.type == "cuda" else "perf_counter"
     batch, prompt = inputs["input_ids"].shape
     return GenerationTiming(
-        Timing.from_samples(firsts, method + ", prefill forward"),
+        Timing.from_samples(ones if through_generate else firsts,
+                            method + (", generate(1)" if through_generate else ", prefill forward")),
         Timing.from_samples(fulls, method),
         Timing.from_samples([b - a for a, b in zip(ones, fulls)], method + ", paired difference"),
         batch_size=batch, prompt_tokens=prompt, new_tokens=new_tokens,
@@ -277,20 +365,42 @@ class Bandwidth:
     copy_bytes: int
     timing: Timing
     device: str
+    source: str = "measured in this notebook"
 
     @property
     def gb_per_s(self) -> float:
         return self.bytes_per_s / 1e9
 
     def __str__(self) -> str:
-        return f"{self.gb_per_s:.1f} GB/s achievable copy bandwidth on {self.device} ({self.copy_bytes / 2**20:.0f} MiB copied, {self.timing})"
+        spread = (f"{2 * self.copy_bytes / self.timing.q3_s / 1e9:.1f}-{2 * self.copy_bytes / self.timing.q1_s / 1e9:.1f}"
+                  if self.timing.q1_s > 0 else "?")
+        return (f"{self.gb_per_s:.1f} GB/s achievable copy bandwidth on {self.device} (middle half of the copies: "
+                f"{spread} GB/s; {self.copy_bytes / 2**20:.0f} MiB copied, n={self.timing.n}, {self.source})")
+
+    def save(self, folder: str | Path) -> Path:
+        """Keep this measurement for the other notebooks of a run (the runner measures once, before them)."""
+        from .files import write_atomic
+
+        path = Path(folder) / f"bandwidth-{_device_key(self.device)}.json"
+        data = dict(bytes_per_s=self.bytes_per_s, copy_bytes=self.copy_bytes, device=self.device,
+                    samples_s=list(self.timing.samples_s), method=self.timing.method)
+        write_atomic(path, json.dumps(data))
+        return path
 
 
 def measure_bandwidth(device: str | torch.device = "cpu", size_bytes: int | None = None, repeats: int = 10) -> Bandwidth:
     """Copy a buffer much larger than any cache and count 2x its size (a read and a write) per copy.
 
-    Defaults: 1 GiB on CUDA, 256 MiB on CPU (the copy then needs twice that in memory).
+    Defaults: 1 GiB on CUDA, 256 MiB on CPU (the copy then needs twice that in memory). Under the suite's runner every
+    notebook of a run reuses the one measurement the runner took before them (so the roofline floor is the same in
+    every notebook of a run); `size_bytes` forces a fresh one.
     """
+    run_cache = os.environ.get("GPUGUIDE_RUN_CACHE")
+    stored = Path(run_cache) / f"bandwidth-{_device_key(device)}.json" if run_cache and size_bytes is None else None
+    if stored is not None and stored.is_file():
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        return Bandwidth(data["bytes_per_s"], data["copy_bytes"], Timing.from_samples(data["samples_s"], data["method"]),
+                         data["device"], source="measured once for this whole run, before its notebooks started")
     device = torch.device(device)
     if size_bytes is None:
         size_bytes = 2**30 if device.type == "cuda" else 2**28
@@ -301,6 +411,14 @@ def measure_bandwidth(device: str | torch.device = "cpu", size_bytes: int | None
     moved = 2 * n * 4
     del src, dst
     return Bandwidth(bytes_per_s=moved / timing.median_s, copy_bytes=n * 4, timing=timing, device=str(device))
+
+
+def _device_key(device: str | torch.device) -> str:
+    """'cpu', 'cuda:0': one file name per physical device ('cuda' is the current one)."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = _cuda_device(device)
+    return str(device).replace(":", "-")
 
 
 def roofline_decode_s(weight_bytes: int, bandwidth: Bandwidth) -> float:

@@ -91,11 +91,15 @@ def _heldout_perplexity(model: torch.nn.Module, ids: torch.Tensor, seq_len: int,
 
 
 def train_causal_lm(model: torch.nn.Module, train_ids: torch.Tensor, heldout_ids: torch.Tensor, *, steps: int,
-                    batch_size: int, seq_len: int, lr: float, seed: int = 0, threads: int = 2) -> TrainingReport:
+                    batch_size: int, seq_len: int, lr: float, seed: int = 0, threads: int = 2,
+                    progress_label: str = "the small model") -> TrainingReport:
     """AdamW with warm-up and cosine decay, on random windows of the training stream; deterministic for a thread count.
 
-    Training runs on `threads` CPU threads whatever the machine has, so every machine builds the same weights.
+    Training runs on `threads` CPU threads whatever the machine has, so every machine builds the same weights. A
+    progress bar (tqdm: a widget in Jupyter, a line elsewhere) shows the steps and the time left.
     """
+    from tqdm.auto import tqdm
+
     import platform
 
     previous_threads = torch.get_num_threads()
@@ -109,7 +113,9 @@ def train_causal_lm(model: torch.nn.Module, train_ids: torch.Tensor, heldout_ids
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
         loss_value = float("nan")
-        for batch in _batches(train_ids, batch_size, seq_len, steps, seed):
+        progress = tqdm(_batches(train_ids, batch_size, seq_len, steps, seed), total=steps, unit="step",
+                        desc=f"training {progress_label}", mininterval=5, leave=False)
+        for batch in progress:
             loss = model(input_ids=batch, labels=batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

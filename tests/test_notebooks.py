@@ -93,3 +93,21 @@ def test_every_solution_ran_and_held(suite_run):
 @pytest.mark.notebooks
 def test_no_temporary_directory_is_left_behind(suite_run):
     assert not suite_run["_new_temporary_dirs"], suite_run["_new_temporary_dirs"]
+
+
+@pytest.mark.notebooks
+def test_every_claimed_sentence_shows_this_runs_evidence_in_every_language(suite_run):
+    claimed = 0
+    for path in sorted((OUT / "executed").rglob("*.ipynb")):
+        cells = nbformat.read(path, 4).cells
+        for i, cell in enumerate(cells):
+            if cell.get("metadata", {}).get("gpuguide", {}).get("claims"):
+                claimed += 1
+                after = cells[i + 1] if i + 1 < len(cells) else None
+                assert after is not None and "evidence" in after.metadata.get("tags", []), f"{path.name}: {cell.id}"
+                assert any(icon in after.source for icon in ("✅", "⚠️", "ℹ️")), f"{path.name}: {cell.id}"
+    assert claimed
+    summary = json.loads((OUT / "summary.json").read_text())
+    listed = [c for o in summary["outcomes"] for c in o.get("claims", [])]
+    assert listed and all(c["status"] in ("holds", "fails", "unmeasured", "elsewhere") for c in listed)
+    assert "## Claims" in (OUT / "report.md").read_text()

@@ -88,7 +88,7 @@ def test_differences_inside_the_spread_are_ties():
         case.record(timing(5.0, spread=0.5))
     table = results.table("attn", extra=())
     assert [row[-1] for row in table.rows] == ["1.00x (baseline)", "1.05x (tie)", "2.00x"]
-    assert "tie: within the measured spread" in table.to_markdown()
+    assert "tie: the 95% interval of the ratio includes 1" in table.to_markdown()
 
 
 def test_memory_held_by_the_failing_frames_is_released_after_an_oom():

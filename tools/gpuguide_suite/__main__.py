@@ -7,6 +7,7 @@ run     execute notebooks with papermill and write build/report.md
 store   keep a GPU run's results in docs/results/<gpu>/
 slides  write offline reveal.js decks of the executed notebooks
 docs    build the static site of executed notebooks (build/site/<lang>/, build/site-learner/<lang>/); runs nothing
+stability  a benchmark: how often claims hold and recommendations agree over quiet and loaded cpu runs
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gpuguide_utils.env import describe
     from .profiles import pick
     from .report import summary_text, write_report
-    from .runner import parse_overrides, plan, run_all, select_langs, write_summary
+    from .runner import parse_overrides, plan, run_all, select_langs, threads_per_notebook, write_summary
 
     env = describe()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -121,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         parallel = 1
     runs = sum(j.render_from is None for j in jobs)
     print(f"Running {runs} notebook(s), writing {len(jobs)} (--execute {execute}), on profile {profile.name!r} "
-          f"({profile.description}) on {env.label}")
+          f"({profile.description}) on {env.label}; each notebook gets {threads_per_notebook()} CPU thread(s)")
     outcomes = run_all(jobs, parallel, env, on_done=lambda o: print(
         f"  {o.lang}/{o.notebook}: {o.status}" + (f" (rendered from {o.rendered_from})" if o.rendered_from else "")
         + (f" ({o.reason})" if o.reason else ""), flush=True))
@@ -173,6 +174,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
                 Path(args.results).resolve() if args.results else None)
 
 
+def cmd_stability(args: argparse.Namespace) -> int:
+    from .stability import main as stability
+
+    return stability(repo_root(), args.quiet, args.loaded, args.only, Path(args.out).resolve(), args.limit)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gpuguide_suite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -220,6 +227,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--edition", default="all", choices=["all", "full", "learner"], help="default: both")
     d.add_argument("--results", default=None, help="stored GPU results to show (default: docs/results)")
     d.set_defaults(fn=cmd_docs)
+    sb = sub.add_parser("stability", help="benchmark: claims and recommendations across quiet and loaded runs")
+    sb.add_argument("--quiet", type=int, default=4, help="runs on a quiet machine (default 4)")
+    sb.add_argument("--loaded", type=int, default=2, help="runs while every core is kept busy (default 2)")
+    sb.add_argument("--only", default="03_,05_,06_", help="notebooks to run (default: 03_,05_,06_)")
+    sb.add_argument("--out", default="build/stability", help="where the runs go (default: build/stability)")
+    sb.add_argument("--limit", type=float, default=1500, help="seconds one run may take, load included (default 1500)")
+    sb.set_defaults(fn=cmd_stability)
     return p
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import glossary as glossaries
 from . import i18n, site_strings, style
 from .api_use import api_problems
+from .claims import discussion_problems
 from .notebooks import (
     LANGUAGES,
     REQUIRED_METADATA,
@@ -66,6 +67,7 @@ def source_problems(notebook: Notebook) -> list[Problem]:
     code = [(c.get("id"), c.source if c.cell_type == "code" else solution_code(c)) for c in nb.cells
             if c.cell_type == "code" or "solution" in c.get("metadata", {}).get("tags", [])]
     problems += [Problem(rel, message) for message in api_problems(code)]
+    problems += [Problem(rel, message) for message in discussion_problems(nb)]
     params = parameters_cell(nb)
     if params is None:
         problems.append(Problem(rel, "no code cell tagged 'parameters' (papermill injects values after it)"))

@@ -95,6 +95,23 @@ def _charts(by_group: dict[tuple[str, str], list[dict]], charts_dir: Path, out: 
     return links
 
 
+def _claim_lines(outcomes: list[Outcome]) -> list[str]:
+    """Every claimed sentence and what this run says of it (once per measurement: the executed language's)."""
+    claims = [c for o in outcomes if not o.rendered_from for c in o.claims]
+    if not claims:
+        return []
+    counts = {s: sum(c["status"] == s for c in claims) for s in ("holds", "fails", "unmeasured", "elsewhere")}
+    lines = ["## Claims", "",
+             f"{counts['holds']} hold, {counts['fails']} not supported by this run, {counts['unmeasured']} not "
+             f"measured, {counts['elsewhere']} stated for other profiles (shown, not counted).", "",
+             "| notebook | cell | claim | this run | evidence |", "|---|---|---|---|---|"]
+    for c in claims:
+        status = {"fails": "**not supported**"}.get(c["status"], c["status"])
+        cells = [c["notebook"], c["cell"], c["says"], status, c["evidence"]]
+        lines.append("| " + " | ".join(markdown_cell(x) for x in cells) + " |")
+    return lines
+
+
 def write_report(outcomes: list[Outcome], out: Path, profile: str, device: str) -> Path:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
     lines = [
@@ -112,6 +129,7 @@ def write_report(outcomes: list[Outcome], out: Path, profile: str, device: str) 
         link = f"[{Path(o.executed).name}]({Path(o.executed).relative_to(out)})" if o.executed else ""
         seconds = f"(outputs of {o.rendered_from})" if o.rendered_from else (o.seconds if o.seconds is not None else "")
         lines.append(f"| {o.notebook} | {o.lang} | {_status_cell(o)} | {seconds} | {link} |")
+    lines += ["", *_claim_lines(outcomes)]
     variant_lines, by_group = _variant_rows(outcomes)
     lines += ["", "## Measured variants", "", *variant_lines, ""]
     charts = _charts(by_group, out / "charts", out)
@@ -130,4 +148,9 @@ def summary_text(outcomes: list[Outcome]) -> str:
              for o in outcomes]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
     lines.append(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed")
+    claims = [c for o in outcomes if not o.rendered_from for c in o.claims]
+    if claims:
+        failing = [f"{c['notebook']} {c['cell']}: {c['says']} ({c['evidence']})" for c in claims if c["status"] == "fails"]
+        lines.append(f"claims: {sum(c['status'] == 'holds' for c in claims)} of {len(claims)} hold on this run"
+                     + "".join(f"\n  not supported: {f}" for f in failing))
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ class Job:
     out: Path
     parameters: dict[str, Any]
     timeout_s: int
-    cpu_threads: int | None = None  # set when notebooks run in parallel
+    cpu_threads: int | None = None  # set by run_all: threads_per_notebook()
     render_from: str | None = None  # --execute once: the language whose executed notebook this one is rendered from
 
     @property
@@ -61,6 +61,7 @@ class Outcome:
     results: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
     rendered_from: str | None = None  # set when the outputs were executed in another language (--execute once)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # what this run says of each claimed sentence
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -120,8 +121,10 @@ def run_job(job: Job, env: Environment) -> Outcome:
            "--cwd", str(job.out)]
     child_env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1",
                      GPUGUIDE_LANG=job.lang)
-    if job.cpu_threads:  # parallel notebooks share the cores instead of each oversubscribing all of them
-        child_env.update(OMP_NUM_THREADS=str(job.cpu_threads), MKL_NUM_THREADS=str(job.cpu_threads))
+    if job.cpu_threads:  # the same pool size for every notebook and library (torch, ONNX Runtime read it)
+        child_env.update(OMP_NUM_THREADS=str(job.cpu_threads), MKL_NUM_THREADS=str(job.cpu_threads),
+                         GPUGUIDE_THREADS=str(job.cpu_threads))
+    child_env["GPUGUIDE_RUN_CACHE"] = str(job.out / "cache")  # measured once per run: the memory bandwidth
     proc = subprocess.Popen(cmd, env=child_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         log, _ = proc.communicate(timeout=job.timeout_s + 60)
@@ -184,6 +187,15 @@ def plan(notebooks: list[Notebook], langs: list[str], profile: Profile, out: Pat
     return jobs
 
 
+def threads_per_notebook(cpu_count: int | None = None) -> int:
+    """The CPU threads every notebook gets, whatever --jobs is: half the cores (at least one).
+
+    Fixed per machine, so a notebook's timings do not depend on how the run was launched (make run or make test,
+    one job or two), and torch and ONNX Runtime in one notebook get the same pool size.
+    """
+    return max(1, (cpu_count or os.cpu_count() or 1) // 2)
+
+
 def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None = None,
             on_done=None) -> list[Outcome]:
     """Run every job (in parallel when asked); one failing notebook never stops the others.
@@ -202,10 +214,10 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
             on_done(outcome)
         return outcome
 
-    if jobs_in_parallel > 1:
-        threads = max(1, (os.cpu_count() or 1) // jobs_in_parallel)
-        for job in executed:
-            job.cpu_threads = threads
+    for job in executed:
+        job.cpu_threads = threads_per_notebook()
+    if executed:
+        _measure_bandwidth_once(executed[0])
     with ThreadPoolExecutor(max_workers=max(1, jobs_in_parallel)) as pool:
         outcomes = {(o.notebook, o.lang): o for o in pool.map(one, executed)}
     for job in rendered:
@@ -213,7 +225,39 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
         if on_done:
             on_done(outcome)
         outcomes[(job.notebook.name, job.lang)] = outcome
+    for job in jobs:
+        check_claims(job, outcomes[(job.notebook.name, job.lang)])
     return [outcomes[(j.notebook.name, j.lang)] for j in jobs]
+
+
+def check_claims(job: Job, outcome: Outcome) -> None:
+    """Write under each claimed sentence of an executed notebook what this run says of it (claims.annotate)."""
+    from . import claims
+    from .site_strings import strings
+
+    if outcome.status != "ok" or not outcome.results or not Path(outcome.results).is_file():
+        return
+    rows = json.loads(Path(outcome.results).read_text(encoding="utf-8")).get("rows", [])
+    found = claims.annotate(job.executed, rows, job.notebook.name, job.profile.name,
+                            strings(job.notebook.root, job.lang), job.lang)
+    outcome.claims = claims.to_dicts(found)
+
+
+def _measure_bandwidth_once(job: Job) -> None:
+    """The roofline's memory bandwidth, measured once before any notebook runs, with a notebook's threads; every
+    notebook of the run reads it (gg.measure_bandwidth), so their floors agree."""
+    import torch
+
+    from gpuguide_utils.timing import measure_bandwidth
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(job.cpu_threads or previous)
+    try:
+        bandwidth = measure_bandwidth("cuda" if job.profile.needs_cuda else "cpu", repeats=20)
+    finally:
+        torch.set_num_threads(previous)
+    bandwidth.save(job.out / "cache")
+    print(f"memory bandwidth for this run: {replace(bandwidth, source='measured once, before the notebooks')}")
 
 
 def _prebuild_presets(jobs: list[Job]) -> None:

@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 
+from .bidi import isolate_ltr
 from .catalog import Catalog, Problem
-from .languages import SOURCE_LANG
+from .languages import RTL_LANGUAGES, SOURCE_LANG
 
 #: key -> English. Keys are stable; change the English and every translation turns fuzzy on `suite update`.
 STRINGS: dict[str, str] = {
@@ -88,6 +89,24 @@ STRINGS: dict[str, str] = {
                  "that produced it. These notes are in English.",
     "gpu.none": "No GPU results have been stored yet.",
     "unknown": "unknown",
+    "claim.holds": "This run agrees:",
+    "claim.fails": "This run does not support this sentence:",
+    "claim.unmeasured": "This run did not measure this:",
+    "claim.elsewhere": "Stated for {profiles}; on this run's profile ({profile}):",
+    "claim.better": "{a} better than {b} on {metric}",
+    "claim.worse": "{a} worse than {b} on {metric}",
+    "claim.tie": "{a} and {b} tie on {metric}",
+    "claim.not_worse": "{a} at least as good as {b} on {metric}",
+    "claim.not_better": "{a} no better than {b} on {metric}",
+    "claim.within": "{a} within {value}x of {b} on {metric}",
+    "claim.ratio_at_most": "{a} over {b} on {metric} at most {value}",
+    "claim.ratio_at_least": "{a} over {b} on {metric} at least {value}",
+    "claim.at_least": "{a}: {metric} at least {value}",
+    "claim.at_most": "{a}: {metric} at most {value}",
+    "claim.grows_with": "{a}: {metric} grows with {param}",
+    "claim.ratio": "{ratio}x (95% interval {low}-{high}x)",
+    "claim.more": "(and {n} more comparisons)",
+    "claim.no_rows": "no rows to compare",
 }
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -105,11 +124,15 @@ def catalog(root: Path, lang: str) -> Catalog:
 
 
 def strings(root: Path, lang: str) -> dict[str, str]:
-    """Every key in this language: the translation where it is usable (current, not fuzzy), else the English."""
+    """Every key in this language: the translation where it is usable (current, not fuzzy), else the English.
+    Right-to-left languages get their left-to-right runs isolated (bidi.isolate_ltr with marks)."""
     if lang == SOURCE_LANG:
         return dict(STRINGS)
     usable = {k: e.msgstr for k, e in catalog(root, lang).usable().items() if STRINGS.get(k) == e.msgid}
-    return {key: usable.get(key, english) for key, english in STRINGS.items()}
+    found = {key: usable.get(key, english) for key, english in STRINGS.items()}
+    if lang in RTL_LANGUAGES:  # left-to-right runs as Unicode isolates: the strings also go into titles and attributes
+        found = {key: isolate_ltr(text, marks=True) for key, text in found.items()}
+    return found
 
 
 def update(root: Path, lang: str) -> dict[str, int]:
