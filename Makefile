@@ -104,14 +104,18 @@ vendor:
 stability: venv envs
 	$(PY) -m gpuguide_suite stability $(STABILITY_ARGS)
 
-# GPU runs on an air-gapped CUDA machine (docs/results/README.md): on a connected machine, `make gpu-wheelhouse`
-# fills .whl/; on the GPU machine (Python, torch and transformers preinstalled), `make gpu-run PART=1`, then PART=2.
+# GPU runs on an air-gapped, throw-away CUDA machine (docs/results/README.md): on a connected machine,
+# `make gpu-wheelhouse` fills .whl/; on the GPU machine (Python, torch and transformers preinstalled, perhaps no make),
+# `python3 scripts/gpu/run.py 1 EXPORT_DIR`, then part 2 with --previous. `make gpu-run PROFILE=cpu` is the dry run.
 gpu-wheelhouse:
 	scripts/gpu/wheelhouse.sh .whl
 
 PART ?= 1
+EXPORT ?= build/gpu-export
+GPU_ARGS ?=
 gpu-run:
-	scripts/gpu/run.sh $(PART) $(if $(filter auto,$(PROFILE)),gpu-small,$(PROFILE))
+	$(if $(filter cpu,$(PROFILE)),$(PY),$(PYTHON)) scripts/gpu/run.py $(PART) $(EXPORT) \
+		--profile $(if $(filter auto,$(PROFILE)),gpu-small,$(PROFILE)) $(GPU_ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -18,9 +19,9 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from .env import Environment, capability, describe_cached
 
 __all__ = ["SDPA_BACKENDS", "supported_implementations", "FlashPath", "flash_path", "FusedCheck", "fused_sdpa_check",
-           "profiled_attention_ops", "attention_flops", "score_matrix_bytes", "eager_attention_peak_bytes",
-           "heads_and_head_dim", "kv_cache_dimensions", "PEAK_TFLOPS_16BIT", "peak_tflops", "Attempt", "attempt",
-           "Captured", "capture_warnings"]
+           "SDPA_OPERATORS", "sdpa_backend", "profiled_attention_ops", "attention_flops", "score_matrix_bytes",
+           "eager_attention_peak_bytes", "heads_and_head_dim", "kv_cache_dimensions", "PEAK_TFLOPS_16BIT", "peak_tflops",
+           "Attempt", "attempt", "Captured", "capture_warnings"]
 
 
 #: SDPA's backends by short name, in PyTorch's order of preference on CUDA.
@@ -116,15 +117,44 @@ def fused_sdpa_check(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) ->
     return FusedCheck(True, "SDPA's fused kernels accept this model's attention calls")
 
 
+#: The backend behind each operator scaled_dot_product_attention dispatches to, by the name torch registers it under
+#: (aten::_scaled_dot_product_<suffix>, the same on every build: a CPU build's registry lists the CUDA ones too).
+SDPA_OPERATORS: dict[str, str] = {
+    "flash_attention": "flash",
+    "flash_attention_for_cpu": "flash (CPU kernel)",
+    "efficient_attention": "efficient",
+    "cudnn_attention": "cudnn",
+    "attention_math": "math",
+    "attention_math_for_mps": "math (MPS kernel)",
+    "fused_attention_overrideable": "overrideable",
+}
+_SDPA_OPERATOR = re.compile(r"^(?:aten::)?_scaled_dot_product_(\w+?)(?:_backward)?(?:\.\w+)?$")
+
+
+# The operator SDPA dispatched to (aten::_scaled_dot_product_<backend>, forward or backward) is the one row of a profile
+# that names the backend on every device: CUDA's names (…_flash_attention, …_cudnn_attention) share no longer
+# substring with the CPU's (…_flash_attention_for_cpu, …_attention_math). The public entry point and the kernels' inner
+# operators (aten::_flash_attention_forward) give None; a backend newer than SDPA_OPERATORS gives its own suffix.
+def sdpa_backend(operator: str) -> str | None:
+    """The SDPA backend ("flash", "efficient", "cudnn", "math", …) a profiler operator belongs to, on any device."""
+    match = _SDPA_OPERATOR.match(operator.strip())
+    if match is None:
+        return None
+    return SDPA_OPERATORS.get(match.group(1), match.group(1))
+
+
 def profiled_attention_ops(prof: Any, limit: int = 8) -> list[tuple[str, int]]:
     """(operator name, calls) of the attention-related operators a torch.profiler run recorded, most calls first.
 
     The public way to see which SDPA kernel ran: e.g. aten::_scaled_dot_product_flash_attention_for_cpu for the CPU
-    flash kernel, aten::_flash_attention_forward on CUDA, or bmm + softmax for eager attention.
+    flash kernel, aten::_scaled_dot_product_flash_attention on CUDA, or bmm + softmax for eager attention. The SDPA
+    backend operators (sdpa_backend) are always kept, also beyond `limit`, so a GPU's kernel names never crowd out
+    the one row that says which backend ran.
     """
     keys = ("scaled_dot_product", "flash", "efficient_attention", "cudnn_attention", "softmax", "bmm", "baddbmm")
-    rows = [(e.key, e.count) for e in prof.key_averages() if any(k in e.key.lower() for k in keys)]
-    return sorted(rows, key=lambda r: (-r[1], r[0]))[:limit]
+    rows = sorted(((e.key, e.count) for e in prof.key_averages() if any(k in e.key.lower() for k in keys)),
+                  key=lambda r: (-r[1], r[0]))
+    return rows[:limit] + [r for r in rows[limit:] if sdpa_backend(r[0])]
 
 
 def attention_flops(batch: int, heads: int, seq_len: int, head_dim: int, causal: bool = False) -> float:
@@ -180,6 +210,7 @@ def kv_cache_dimensions(config: Any) -> tuple[int, int, int]:
 #: Dense (no sparsity) peak tensor-core TFLOP/s for 16-bit inputs, from NVIDIA's datasheets; matched as whole words
 #: against torch.cuda.get_device_name(), most specific first ("H100 NVL" before "H100", "L40S" never as "L4").
 PEAK_TFLOPS_16BIT: tuple[tuple[str, float, str], ...] = (
+    (r"H200 NVL", 835.0, "NVIDIA H200 NVL datasheet (dense BF16)"),
     (r"H200", 989.0, "NVIDIA H200 datasheet (SXM, dense BF16)"),
     (r"H100 NVL", 835.0, "NVIDIA H100 NVL datasheet (dense BF16)"),
     (r"H100 PCIe", 756.0, "NVIDIA H100 datasheet (PCIe, dense BF16)"),
@@ -195,8 +226,6 @@ PEAK_TFLOPS_16BIT: tuple[tuple[str, float, str], ...] = (
 
 def peak_tflops(device_name: str) -> tuple[float, str] | None:
     """(peak 16-bit TFLOP/s, source) for a known GPU name, else None: better no fraction than a wrong one."""
-    import re
-
     for pattern, value, source in PEAK_TFLOPS_16BIT:
         if re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", device_name):
             return value, source

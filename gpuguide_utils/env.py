@@ -200,6 +200,7 @@ TECHNIQUES = {
     "bf16": "bfloat16 on the device",
     "sdpa": "PyTorch SDPA",
     "sdpa_flash_backend": "SDPA FLASH_ATTENTION backend",
+    "sdpa_cudnn_backend": "SDPA CUDNN_ATTENTION backend",
     "flash_attention_2": "FlashAttention-2 (flash_attn package)",
     "bitsandbytes_8bit": "bitsandbytes 8-bit (LLM.int8)",
     "bitsandbytes_4bit": "bitsandbytes 4-bit (FP4/NF4)",
@@ -216,20 +217,32 @@ def _check(env: Environment, name: str) -> tuple[bool, str]:
     if name == "bf16":
         if not cuda:
             return True, "CPU supports bfloat16 (often slower than float32 without AMX/AVX512-BF16)"
-        return (True, f"{env.sm} supports bfloat16") if sm >= (8, 0) else (False, f"bfloat16 needs sm80+, this GPU is {env.sm}")
+        if sm < (8, 0):
+            return False, f"bfloat16 needs sm80+, this GPU is {env.sm}: the notebooks compute in float16 here"
+        return True, f"{env.sm} supports bfloat16"
     if name == "sdpa":
         return True, f"torch {env.versions.get('torch')} has torch.nn.functional.scaled_dot_product_attention"
     if name == "sdpa_flash_backend":
         if not cuda:
             return True, "PyTorch's own CPU flash-attention kernel (any float dtype; not the CUDA FlashAttention-2 kernel)"
         if sm < (8, 0):
-            return False, f"the SDPA flash backend needs sm80+, this GPU is {env.sm}"
+            return False, (f"the SDPA flash backend needs sm80+, this GPU is {env.sm}: SDPA runs its memory-efficient "
+                           "kernel instead")
         return True, f"{env.sm}, fp16/bf16 inputs only"
+    if name == "sdpa_cudnn_backend":
+        if not cuda:
+            return False, "cuDNN attention runs on CUDA only"
+        if sm < (8, 0):
+            return False, f"cuDNN attention needs sm80+, this GPU is {env.sm}"
+        if sm in ((9, 0), (10, 0)):
+            return True, (f"{env.sm}, fp16/bf16: recent PyTorch builds (2.13 with CUDA 13 and cuDNN 9.20) try it "
+                          "before the flash backend on sm90 and sm100")
+        return True, f"{env.sm}, fp16/bf16 inputs only (the flash backend is tried first)"
     if name == "flash_attention_2":
         if not cuda:
             return False, "no CUDA device"
         if sm < (8, 0):
-            return False, f"FlashAttention-2 needs sm80+, this GPU is {env.sm}"
+            return False, f"FlashAttention-2 needs sm80+, this GPU is {env.sm}: eager and SDPA only"
         if env.versions.get("flash-attn") is None:
             return False, "flash_attn is not installed (see requirements/flash.txt)"
         importable, why = flash_attn_importable()

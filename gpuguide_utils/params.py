@@ -6,6 +6,7 @@ by hand in Jupyter or Colab picks sizes for the hardware it finds, and the runne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ def _quiet_tracebacks() -> None:
 
 def _resolve_device(device: str) -> str:
     """'auto' -> 'cuda' when a CUDA device exists, else 'cpu'; 'cuda' without one is a ParameterError."""
-    if device not in DEVICES and not device.startswith("cuda:"):
+    if device not in DEVICES and not re.fullmatch(r"cuda:\d+", device):
         raise ParameterError(f"device={device!r} is not valid; choose one of: {', '.join(DEVICES)} (or 'cuda:N')")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -123,6 +124,11 @@ class Settings:
         return self.sources["model_id"].path
 
     @property
+    def model_ids(self) -> dict[str, str]:
+        """Every model parameter's id as given ({"model_id": "tiny-llama", ...}): what stored runs are matched by."""
+        return {name: source.model_id for name, source in self.sources.items()}
+
+    @property
     def checkpoints(self) -> dict[str, str]:
         """from_pretrained's argument for every model parameter, e.g. settings.checkpoints["encoder_id"]."""
         return {name: source.path for name, source in self.sources.items()}
@@ -176,10 +182,6 @@ def check_environment(name: str) -> dict[str, str]:
     return installed
 
 
-def _is_model_parameter(name: str) -> bool:
-    return name == "model_id" or name.endswith("_model_id") or name in ("encoder_id", "decoder_id")
-
-
 def _check_size(name: str, value: Any, default: Any) -> None:
     """Positive integers (or lists of them); a positive number where the profile's own value is a float."""
     if isinstance(default, float):
@@ -192,12 +194,19 @@ def _check_size(name: str, value: Any, default: Any) -> None:
         raise ParameterError(f"{name}={value!r} must be a positive integer")
 
 
+def _device_index(device: str) -> int:
+    """The CUDA index a device string names ("cuda:1" -> 1); 0 for "cuda", "auto" and what _resolve_device refuses."""
+    match = re.fullmatch(r"cuda:(\d+)", device)
+    index = int(match.group(1)) if match else 0
+    return index if index < torch.cuda.device_count() else 0
+
+
 def _pick_profile(profile: str, device: str) -> str:
+    """The profile by name, or by the memory of the GPU `device` names ("auto")."""
     cuda = torch.cuda.is_available() and device != "cpu"
     memory = None
     if cuda:
-        index = int(device.split(":")[1]) if device.startswith("cuda:") else 0
-        memory = torch.cuda.get_device_properties(index).total_memory
+        memory = torch.cuda.get_device_properties(_device_index(device)).total_memory
     try:
         return profiles.resolve_profile(str(profile), cuda, memory).name
     except ValueError as error:
@@ -234,7 +243,7 @@ def check_parameters(notebook: str, profile: str | Mapping[str, Any] = "auto", *
     device = _resolve_device(str(values.pop("device", "auto")))
     dtype = resolve_dtype(str(values.pop("dtype", "auto")), device)
     sources = {}
-    for name in [n for n in values if _is_model_parameter(n)]:
+    for name in [n for n in values if profiles.is_model_parameter(n)]:
         model_id = values.pop(name)
         if not isinstance(model_id, str) or not model_id:
             raise ParameterError(f"{name}={model_id!r} must be a preset name, a checkpoint directory or a hub id")

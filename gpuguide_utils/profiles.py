@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Profile", "PROFILES", "FULL_GPU_BYTES", "SIZES", "role_of", "by_hardware", "resolve_profile", "sizes_for"]
+__all__ = ["Profile", "PROFILES", "FULL_GPU_BYTES", "SIZES", "is_model_parameter", "role_of", "by_hardware",
+           "resolve_profile", "sizes_for"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ PROFILES = {
 FULL_GPU_BYTES = 70 * 10**9
 
 #: Sizes of every notebook per profile. Keys are the notebook's parameter names; the parameters cell leaves them None.
+#: gpu-small fits a 16 GB T4 (sm75: float16, no flash kernel, so 01 compares eager attention with SDPA's
+#: memory-efficient kernel); 01's memory sweep reaches 32768 tokens so that eager runs out of memory on an 80 GB card
+#: too (on a T4 it does from 8192), and 03 decodes 32 tokens so that its int8 rows fit the GPU recipe's second call.
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "00_measuring": {
         "cpu": dict(model_id="tiny-llama", device="cpu", dtype="float32", batch_size=1, prompt_len=64, new_tokens=16,
@@ -47,7 +51,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                     padded_seq_lens=[64, 256], repeats=5),
         "gpu-small": dict(model_id="tinyllama-1.1b", second_model_id="opt-350m", quality_model_id="trained-llama",
                           device="cuda", dtype="auto", seq_lens=[512, 2048], batch_sizes=[1, 2, 4],
-                          memory_seq_lens=[1024, 2048, 4096, 8192, 16384], padded_seq_lens=[256, 2048], repeats=5),
+                          memory_seq_lens=[1024, 2048, 4096, 8192, 16384, 32768], padded_seq_lens=[256, 2048],
+                          repeats=5),
         "gpu-full": dict(model_id="llama-2-7b", second_model_id="falcon-7b", quality_model_id="trained-llama",
                          device="cuda", dtype="auto", seq_lens=[512, 4096], batch_sizes=[1, 2, 4, 8],
                          memory_seq_lens=[1024, 2048, 4096, 8192, 16384, 32768, 65536], padded_seq_lens=[512, 4096],
@@ -70,7 +75,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": dict(model_id="tiny-llama", quality_model_id="trained-llama", device="cpu", dtype="float32",
                     batch_sizes=[1, 8], prompt_len=32, new_tokens=8, repeats=3, memory_cap_fraction=0.6),
         "gpu-small": dict(model_id="tinyllama-1.1b", quality_model_id="trained-llama", device="cuda", dtype="auto",
-                          batch_sizes=[1, 8], prompt_len=128, new_tokens=64, repeats=5, memory_cap_fraction=0.6),
+                          batch_sizes=[1, 8], prompt_len=128, new_tokens=32, repeats=5, memory_cap_fraction=0.6),
         "gpu-full": dict(model_id="llama-2-7b", quality_model_id="trained-llama", device="cuda", dtype="auto",
                          batch_sizes=[1, 8], prompt_len=128, new_tokens=64, repeats=5, memory_cap_fraction=0.6),
     },
@@ -98,10 +103,10 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "gpu-full": dict(model_id="llama-2-7b", quality_model_id="trained-llama", device="cuda", dtype="auto",
                          batch_size=1, prompt_len=1024, new_tokens=64, repeats=5),
     },
-    "setup_check": {
-        "cpu": dict(model_id="tiny-llama", device="cpu"),
-        "gpu-small": dict(model_id="tiny-llama", device="cuda"),
-        "gpu-full": dict(model_id="tiny-llama", device="cuda"),
+    "setup_check": {  # quality_model_id: built (trained) here once, so the later notebooks find it ready
+        "cpu": dict(model_id="tiny-llama", quality_model_id="trained-llama", device="cpu"),
+        "gpu-small": dict(model_id="tiny-llama", quality_model_id="trained-llama", device="cuda"),
+        "gpu-full": dict(model_id="tiny-llama", quality_model_id="trained-llama", device="cuda"),
     },
 }
 
@@ -109,6 +114,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
 #: What a notebook uses each model parameter for (models.check_role); "causal-lm" unless listed here.
 _ENCODER_PARAMETERS = {("02_sdpa", "encoder_id"), ("04_bettertransformer", "model_id"),
                        ("05_optimum_onnxruntime", "model_id")}
+
+
+def is_model_parameter(name: str) -> bool:
+    """Whether a notebook parameter names a model (model_id, *_model_id, encoder_id, decoder_id)."""
+    return name == "model_id" or name.endswith("_model_id") or name in ("encoder_id", "decoder_id")
 
 
 def role_of(notebook: str, parameter: str) -> str:

@@ -8,13 +8,16 @@ gives a figure published elsewhere, with its source, so a room without GPUs stil
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .profiles import SIZES, is_model_parameter
 from .results import Table
 
-__all__ = ["results_dir", "StoredRun", "Published", "published", "Reference", "StoredResults"]
+__all__ = ["results_dir", "StoredRun", "model_parameters", "stored_group", "Published", "published", "Reference",
+           "StoredResults"]
 
 
 def results_dir() -> Path:
@@ -34,16 +37,40 @@ class StoredRun:
     profile: str
     versions: dict[str, str] = field(default_factory=dict)
 
-    def rows(self, notebook: str) -> list[dict[str, Any]]:
+    def _results(self, notebook: str) -> dict[str, Any]:
         path = self.folder / "results" / "en" / f"{notebook}.json"
-        if not path.is_file():
-            return []
-        return json.loads(path.read_text(encoding="utf-8")).get("rows", [])
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def rows(self, notebook: str) -> list[dict[str, Any]]:
+        return self._results(notebook).get("rows", [])
+
+    def model_ids(self, notebook: str) -> dict[str, str]:
+        """The model each parameter named in this run: as its results recorded them, else its profile's defaults."""
+        recorded = self._results(notebook).get("meta", {}).get("model_ids")
+        if isinstance(recorded, dict):
+            return {str(k): str(v) for k, v in recorded.items()}
+        return model_parameters(SIZES.get(notebook, {}).get(self.profile, {}))
 
     @property
     def caption(self) -> str:
         return (f"stored GPU run: {self.device}, profile {self.profile}, {self.date}, commit {self.commit[:10]}, "
                 f"command `{self.command}` (docs/results/{self.folder.name}/)")
+
+
+def model_parameters(values: Mapping[str, Any]) -> dict[str, str]:
+    """The model ids among a notebook's parameters (model_id, *_model_id, encoder_id, decoder_id), by name."""
+    return {name: str(value) for name, value in values.items() if is_model_parameter(name) and value}
+
+
+def stored_group(group: str, live_models: Mapping[str, str], stored_models: Mapping[str, str]) -> str:
+    """The stored run's name for a live group: each part naming a live model becomes the model the stored run used
+    for the same parameter ("forward, tiny-llama" -> "forward, tinyllama-1.1b"), since a CPU and a GPU profile
+    measure the same table on different models."""
+    parameter_of = {}
+    for name, model_id in live_models.items():
+        parameter_of.setdefault(model_id, name)
+    parts = [stored_models.get(parameter_of[p], p) if p in parameter_of else p for p in group.split(", ")]
+    return ", ".join(parts)
 
 
 def _stored_runs(root: Path | None = None) -> list[StoredRun]:
@@ -98,10 +125,14 @@ class Reference:
 class StoredResults:
     """The stored GPU results of one notebook; `show(group, ...)` under a live table. Disabled: shows nothing."""
 
-    def __init__(self, notebook: str, enabled: bool = True, root: Path | None = None) -> None:
+    def __init__(self, notebook: str, enabled: bool = True, root: Path | None = None,
+                 models: Mapping[str, str] | None = None) -> None:
+        """`models`: this run's model ids by parameter (settings.model_ids), so a group named after a model matches
+        the stored run's group for the same parameter whatever either run's model was."""
         self.notebook = notebook
         self.enabled = enabled
         self.root = root or results_dir()
+        self.models = dict(models or {})
         self.runs = _stored_runs(self.root) if enabled else []
 
     def show(self, group: str, metric: str = "latency_s", higher_is_better: bool = False,
@@ -110,11 +141,14 @@ class StoredResults:
         if not self.enabled:
             return None
         for run in self.runs:
-            rows = [r for r in run.rows(self.notebook) if r["group"] == group]
+            stored_rows = run.rows(self.notebook)
+            translated = stored_group(group, self.models, run.model_ids(self.notebook))
+            rows = ([r for r in stored_rows if r["group"] == translated]
+                    or [r for r in stored_rows if r["group"] == group])
             if rows:
                 base = baseline or next((r["baseline"] for r in rows if r.get("baseline")), rows[0]["variant"])
                 table = Table.compare(rows, baseline=base, metric=metric, higher_is_better=higher_is_better,
-                                      title=f"On a GPU: {group}", device=run.device, extra=extra)
+                                      title=f"On a GPU: {rows[0]['group']}", device=run.device, extra=extra)
                 return Reference(self.notebook, group, [f"*{run.caption}*", table.to_markdown()])
         figures = published(self.notebook, group, self.root)
         if figures:

@@ -28,7 +28,7 @@ def test_describe_names_device_and_versions():
 
 def test_flash_attention_needs_sm80_with_exact_reason():
     cap = capability("flash_attention_2", fake_env())
-    assert not cap and cap.reason == "FlashAttention-2 needs sm80+, this GPU is sm75"
+    assert not cap and cap.reason == "FlashAttention-2 needs sm80+, this GPU is sm75: eager and SDPA only"
 
 
 def test_flash_attention_needs_the_package():
@@ -52,7 +52,7 @@ def test_no_cuda_reasons():
 
 
 def test_bf16_needs_ampere_on_gpu():
-    assert capability("bf16", fake_env()).reason == "bfloat16 needs sm80+, this GPU is sm75"
+    assert capability("bf16", fake_env()).reason == "bfloat16 needs sm80+, this GPU is sm75: the notebooks compute in float16 here"
 
 
 @pytest.mark.parametrize("capability_, expected", [((7, 5), "float16"), ((8, 0), "bfloat16"), ((9, 0), "bfloat16")])

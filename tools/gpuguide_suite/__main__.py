@@ -139,7 +139,8 @@ def cmd_store(args: argparse.Namespace) -> int:
     from .store import store
 
     try:
-        target = store(Path(args.out), args.command, results_dir(), Path(args.to) if args.to else None)
+        target = store(Path(args.out), args.command, results_dir(), Path(args.to) if args.to else None,
+                       allow_cpu=args.allow_cpu)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -213,6 +214,8 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--out", default="build", help="the run's output directory (default: build)")
     st.add_argument("--command", required=True, help="the command that produced the run, recorded with it")
     st.add_argument("--to", default=None, help="target folder (default: docs/results/<gpu name>)")
+    st.add_argument("--allow-cpu", action="store_true", help="store a CPU run too, into --to only (the GPU recipe's "
+                    "dry run)")
     st.set_defaults(fn=cmd_store)
     sl = sub.add_parser("slides", help="reveal.js decks of the executed notebooks, offline")
     sl.add_argument("--build", default="build", help="the run whose executed notebooks become decks (default: build)")

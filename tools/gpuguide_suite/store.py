@@ -22,13 +22,17 @@ def slug(device: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")
 
 
-def store(out: Path, command: str, results_root: Path, to: Path | None = None) -> Path:
-    """Merge the run in `out` (summary.json, results/, report.md, charts/) into docs/results/<gpu>/; return it."""
+def store(out: Path, command: str, results_root: Path, to: Path | None = None, allow_cpu: bool = False) -> Path:
+    """Merge the run in `out` (summary.json, results/, report.md, charts/) into docs/results/<gpu>/; return it.
+
+    allow_cpu stores a CPU run too, into `to` only: the GPU recipe's dry run goes through the same steps on a CPU.
+    """
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     env = summary["environment"]
-    if env.get("device_type") != "cuda":
+    if env.get("device_type") != "cuda" and not (allow_cpu and to is not None):
         raise ValueError(f"{out} holds a run on {env.get('label')}: only GPU runs are stored in docs/results/")
     target = to or results_root / slug(env["device_name"])
+    target.mkdir(parents=True, exist_ok=True)
     info_path = target / "run.json"
     info: dict[str, Any] = json.loads(info_path.read_text(encoding="utf-8")) if info_path.exists() else {}
     ran = [o for o in summary["outcomes"] if o["status"] == "ok" and not o.get("rendered_from")]
