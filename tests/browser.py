@@ -70,6 +70,7 @@ class Visit:
     direction: str = ""
     rtl_code: list[str] = field(default_factory=list)
     rtl_prose_left: list[str] = field(default_factory=list)
+    rtl_isolates: int = 0  # left-to-right isolates checked on a right-to-left page
 
 
 _PAGE_FACTS = """async () => {
@@ -136,6 +137,13 @@ class Browser:
         visit.links, visit.switcher = facts["links"], facts["switcher"]
         visit.broken_images, visit.images = facts["broken"], facts["images"]
         visit.direction, visit.rtl_code, visit.rtl_prose_left = facts["direction"], facts["rtlCode"], facts["rtlProseLeft"]
+        if visit.direction == "rtl":  # every isolate drawn in order, every line of right-to-left prose from the right
+            order = isolate_order(page, ".md-content")
+            visit.rtl_isolates = order["isolates"]
+            visit.rtl_code += [f"isolate drawn out of order: {d}" for d in order["disorder"]]
+            visit.rtl_prose_left += [f"{r['tag']}: {r['text']} (a line ends {r['rightGap']} px before the right edge)"
+                                     for r in rtl_blocks(page, ".md-content")
+                                     if r["direction"] == "rtl" and r["rightGap"] > 2][:5]
         page.close()
         return visit
 
@@ -223,3 +231,148 @@ def page() -> Iterator["playwright.sync_api.Page"]:  # noqa: F821
             yield context.new_page()
         finally:
             browser.close()
+
+
+# --- right-to-left text: the order of isolated left-to-right runs, and the alignment of right-to-left blocks ---------
+
+#: For every left-to-right isolate inside the right-to-left containers matched by `selector` (a `span[dir=ltr]` or
+#: `bdi[dir=ltr]` that is not inside another one, or text between U+2066 and U+2069), whether its characters are
+#: drawn in their logical order: each next character right of the one before on the same line, or on a later line
+#: (a run may wrap). A word of right-to-left letters inside a run (a menu item) counts as one unit: it is drawn
+#: right to left within itself. Typeset math is left out (MathJax draws it with its own layout). Also lists every
+#: Latin letter outside any isolate, code or left-to-right block (a run the generator missed).
+ISOLATE_ORDER = r"""(selector) => {
+  const SKIP = 'mjx-container, .MathJax, .MathJax_Preview, .MathJax_Display, .MathJax_SVG, .MJX_Assistive_MathML, '
+             + 'script, style, .jp-InternalAnchorLink, .headerlink, a.anchor-link';
+  const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/, MARK = /\p{M}/u, LATIN = /\p{Script=Latin}/u;
+  const IGNORED = /[\s\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF]/;
+  const OPENERS = '\u2066\u2067\u2068', CLOSER = '\u2069';
+  const out = {isolates: 0, units: 0, disorder: [], bare: [], roots: 0};
+  const rectOf = (node, a, b) => {
+    const r = document.createRange(); r.setStart(node, a); r.setEnd(node, b);
+    const rs = [...r.getClientRects()].filter(x => x.width > 0 && x.height > 0);
+    if (!rs.length) return null;
+    const left = Math.min(...rs.map(x => x.left)), right = Math.max(...rs.map(x => x.right));
+    const top = Math.min(...rs.map(x => x.top)), bottom = Math.max(...rs.map(x => x.bottom));
+    return {left, right, top, bottom, cx: (left + right) / 2, cy: (top + bottom) / 2, h: bottom - top};
+  };
+  const check = (chars, label) => {  // chars: [{node, i, ch}] in logical order
+    const units = [];
+    for (const c of chars) {
+      if (IGNORED.test(c.ch) || OPENERS.includes(c.ch) || c.ch === CLOSER) continue;
+      const last = units[units.length - 1];
+      const joins = last && last.node === c.node && last.end === c.i &&
+                    ((RTL.test(c.ch) && last.rtl) || (MARK.test(c.ch)));
+      if (joins) { last.end = c.i + 1; last.text += c.ch; continue; }
+      units.push({node: c.node, start: c.i, end: c.i + 1, text: c.ch, rtl: RTL.test(c.ch)});
+    }
+    const placed = units.map(u => ({text: u.text, rect: rectOf(u.node, u.start, u.end)})).filter(u => u.rect);
+    out.isolates += 1; out.units += placed.length;
+    for (let k = 1; k < placed.length; k++) {
+      const a = placed[k - 1].rect, b = placed[k].rect;
+      const sameLine = Math.abs(a.cy - b.cy) < Math.min(a.h, b.h) / 2;
+      if ((sameLine && b.cx <= a.cx) || (!sameLine && b.cy < a.cy)) {
+        out.disorder.push(`${label}: ${JSON.stringify(chars.map(c => c.ch).join(''))} draws `
+                          + `${JSON.stringify(placed[k].text)} before ${JSON.stringify(placed[k - 1].text)}`);
+        break;
+      }
+    }
+  };
+  for (const root of document.querySelectorAll(selector)) {
+    out.roots += 1;
+    const cell = root.closest('[data-cell-id], .jp-Cell, [id]');
+    const where = cell ? (cell.getAttribute('data-cell-id') || cell.id) : '';
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: n =>
+      n.parentElement.closest(SKIP) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+    const chars = [], byElement = new Map();
+    const outermost = (node) => {  // the outermost inline isolate element around a text node, inside root
+      let found = null;
+      for (let e = node.parentElement; e && e !== root; e = e.parentElement)
+        if (e.matches('span[dir="ltr"], bdi[dir="ltr"]')) found = e;
+      return found;
+    };
+    while (walker.nextNode()) {
+      const node = walker.currentNode, iso = outermost(node);
+      // display math that MathJax has not typeset (a page without MathJax) is TeX source, not prose
+      const tex = new Set();
+      for (const m of node.data.matchAll(/\$\$[\s\S]*?\$\$|\\\[[\s\S]*?\\\]/g))
+        for (let k = m.index; k < m.index + m[0].length; k++) tex.add(k);
+      for (let i = 0; i < node.data.length; i++) {
+        if (tex.has(i)) continue;
+        const c = {node, i, ch: node.data[i], iso};
+        chars.push(c);
+        if (iso) { if (!byElement.has(iso)) byElement.set(iso, []); byElement.get(iso).push(c); }
+      }
+    }
+    for (const [e, list] of byElement) check(list, `${where} <${e.localName}>`);
+    // Unicode isolates
+    let depth = 0, run = [];
+    const marked = new Set();
+    for (const c of chars) {
+      if (OPENERS.includes(c.ch)) { depth += 1; if (depth === 1) run = []; continue; }
+      if (c.ch === CLOSER && depth > 0) {
+        depth -= 1;
+        if (depth === 0) { check(run, `${where} U+2066`); run.forEach(x => marked.add(x)); }
+        continue;
+      }
+      if (depth > 0) run.push(c);
+    }
+    // Latin letters outside every isolate
+    for (const c of chars) {
+      if (!LATIN.test(c.ch) || marked.has(c) || c.iso) continue;
+      const ltr = c.node.parentElement.closest('code, pre, kbd, [dir="ltr"]');
+      if (ltr && root.contains(ltr)) continue;
+      out.bare.push(`${where}: ${JSON.stringify(c.node.data.slice(Math.max(0, c.i - 20), c.i + 20))}`);
+    }
+  }
+  out.bare = [...new Set(out.bare)];
+  return out;
+}"""
+
+#: For every block of right-to-left text inside the containers matched by `selector` (paragraphs, list items,
+#: headings, table cells, summaries): its computed direction, the text-align of the block that lays out its lines
+#: (the paragraph, or the block span a generated cell puts inside it), and whether every line of it ends at the
+#: block's right edge (a left-aligned line does not).
+RTL_BLOCKS = r"""(selector) => {
+  const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+  const NESTED = 'p, li, h1, h2, h3, h4, h5, h6, td, th, dd, dt, ul, ol, table, blockquote, pre, div, details, summary';
+  const rows = [];
+  for (const root of document.querySelectorAll(selector)) {
+    // (th is centred and summary starts after its disclosure marker, in either direction: not checked)
+    for (const el of root.querySelectorAll('p, li, h1, h2, h3, h4, h5, h6, td, dd')) {
+      if (el.closest('pre, [dir="ltr"]') || !RTL.test(el.textContent)) continue;
+      const first = el.firstElementChild;
+      const inner = (first && el.children.length === 1 && getComputedStyle(first).display === 'block'
+                     && el.textContent.trim() === first.textContent.trim()) ? first : el;
+      const style = getComputedStyle(inner);
+      const box = inner.getBoundingClientRect();
+      const edge = box.right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+      const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+      const lines = [];  // [{cy, right}]: rects whose centres lie within half a line of each other share a line
+      const rects = [];  // the block's own lines: not those of a list, paragraph or table nested in it
+      for (const child of inner.childNodes) {
+        if (child.nodeType === Node.ELEMENT_NODE && child.matches(NESTED)) continue;
+        const range = document.createRange(); range.selectNode(child);
+        rects.push(...range.getClientRects());
+      }
+      for (const r of rects.filter(r => r.width > 0 && r.height > 0)) {
+        const cy = (r.top + r.bottom) / 2, line = lines.find(l => Math.abs(l.cy - cy) < lineHeight / 2);
+        if (line) line.right = Math.max(line.right, r.right); else lines.push({cy, right: r.right});
+      }
+      const gaps = lines.map(l => Math.round(edge - l.right));
+      rows.push({tag: el.localName, text: el.textContent.trim().slice(0, 50), direction: getComputedStyle(el).direction,
+                 align: style.textAlign, lines: gaps.length, rightGap: gaps.length ? Math.max(...gaps) : 0});
+    }
+  }
+  return rows;
+}"""
+
+
+def isolate_order(page, selector: str) -> dict:
+    """ISOLATE_ORDER on the page: counts, the isolates drawn out of order, and Latin letters left bare."""
+    return page.evaluate(ISOLATE_ORDER, selector)
+
+
+def rtl_blocks(page, selector: str) -> list[dict]:
+    """RTL_BLOCKS on the page: one row per right-to-left text block."""
+    return page.evaluate(RTL_BLOCKS, selector)

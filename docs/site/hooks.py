@@ -40,10 +40,12 @@ def on_startup(command: str, dirty: bool) -> None:
 
 
 def _text(fragment: str) -> str:
-    """A heading's text for the TOC and title. Code spans keep their direction inside right-to-left text as
-    invisible isolates (U+2066 ... U+2069), since the TOC shows plain text: `pipeline()` never becomes `()pipeline`."""
+    """A heading's text for the TOC and title. Code spans and left-to-right runs keep their direction inside
+    right-to-left text as invisible isolates (U+2066 ... U+2069), since the TOC shows plain text: `pipeline()` never
+    becomes `()pipeline`."""
     fragment = re.sub(r"<a class=\"anchor-link\".*?</a>", "", fragment, flags=re.S)
     fragment = re.sub(r"<code>(.*?)</code>", "\u2066\\1\u2069", fragment, flags=re.S)
+    fragment = re.sub(r'<span dir="ltr">(.*?)</span>', "\u2066\\1\u2069", fragment, flags=re.S)  # bidi.isolate_ltr's runs
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 

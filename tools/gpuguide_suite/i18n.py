@@ -11,7 +11,7 @@ import copy
 import nbformat
 import polib
 
-from .bidi import isolate_ltr
+from .bidi import right_to_left
 from .catalog import Catalog, Problem, merge_entries  # noqa: F401  (Problem: what check modules import from here)
 from .notebooks import RTL_LANGUAGES, SOURCE_LANG, Notebook, dumps, mark_generated, unmarked
 
@@ -48,11 +48,12 @@ def save_catalog(po: polib.POFile, notebook: Notebook, lang: str) -> None:
     catalog(notebook, lang).save(po)
 
 
-def _localize(text: str, lang: str) -> str:
-    """The generated cell: right-to-left prose in an RTL container, with code and versions isolated left-to-right."""
+def localize(text: str, lang: str) -> str:
+    """The generated cell: right-to-left prose in an RTL container, left-to-right runs isolated, paragraphs right-aligned
+    (bidi.right_to_left)."""
     if lang not in RTL_LANGUAGES:
         return text
-    return f"{_RTL_OPEN}{isolate_ltr(text)}{_RTL_CLOSE}"
+    return f"{_RTL_OPEN}{right_to_left(text)}{_RTL_CLOSE}"
 
 
 def translated_notebook(notebook: Notebook, lang: str) -> nbformat.NotebookNode:
@@ -64,7 +65,7 @@ def translated_notebook(notebook: Notebook, lang: str) -> nbformat.NotebookNode:
         entry = usable.get(cell.id)
         if cell.cell_type == "markdown" and entry is not None and entry.msgid == unmarked(cell.source):
             note = cell.source[:len(cell.source) - len(unmarked(cell.source))]  # a generated cell stays marked
-            cell.source = note + _localize(entry.msgstr, lang)
+            cell.source = note + localize(entry.msgstr, lang)
     meta = nb.metadata.setdefault("gpuguide", {})
     meta["lang"] = lang
     meta["generated_from"] = f"notebooks/en/{notebook.name}.ipynb"

@@ -20,7 +20,8 @@ from typing import Any, Callable
 import nbformat
 
 from .index import GITHUB_REPO, colab_url
-from .notebooks import RTL_LANGUAGES, Notebook, dumps, read_notebook
+from .bidi import isolate_ltr
+from .notebooks import RTL_LANGUAGES, Notebook, dumps, read_notebook, unmarked
 from .profiles import PROFILES
 
 #: Cells no edition shows: papermill's injected parameters and the cells the runner adds to execute solutions.
@@ -288,7 +289,7 @@ def lesson_summary(nb: nbformat.NotebookNode) -> str:
     cell = next((c for c in nb.cells if c.get("id") == "lesson" and c.cell_type == "markdown"), None)
     if cell is None:
         return ""
-    paragraphs = [p for p in re.split(r"\n\s*\n", _WRAPPER.sub("", cell.source)) if p.strip()]
+    paragraphs = [p for p in re.split(r"\n\s*\n", _WRAPPER.sub("", unmarked(cell.source))) if p.strip()]
     return "\n\n".join(paragraphs[:3])
 
 
@@ -310,7 +311,8 @@ def home_page(root: Path, run: Run, lang: str, names: list[str], s: dict[str, st
         lines += [f"### [{title}](notebooks/{page_file(run, lang, name)})", "", f"`{name}`", ""]
         if lesson:
             lines += [lesson, ""]
-        lines += meta_lines(meta, lang, s)
+        # metadata values are often English: in a right-to-left page their runs are isolated like the cells'
+        lines += [isolate_ltr(line) if lang in RTL_LANGUAGES else line for line in meta_lines(meta, lang, s)]
         outcome = run.outcome(lang, name)
         if outcome:
             seconds = f" ({fmt(s['prov.seconds'], seconds=outcome['seconds'])})" if outcome.get("seconds") else ""

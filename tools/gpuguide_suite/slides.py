@@ -31,10 +31,13 @@ _STYLE = """<style>
 .reveal h1, .reveal h2, .reveal h3 { text-transform: none; }  /* the white theme shouts headings in capitals */
 </style>
 """
+#: Arabic decks: slides right to left and prose from the right (reveal.js centres text, JupyterLab's stylesheet
+#: left-aligns paragraphs); code and outputs, with the tables they print, left to right. Tables written in a cell
+#: (the lesson's sections) follow the cell's own `dir="rtl"`.
 _RTL_STYLE = """<style>
 .reveal .slides { direction: rtl; }
 .reveal .jp-RenderedHTMLCommon, .reveal .jp-RenderedHTMLCommon * { text-align: start; }
-.reveal pre, .reveal code, .reveal .jp-CodeCell, .reveal .jp-OutputArea, .reveal table { direction: ltr; text-align: left; }
+.reveal pre, .reveal code, .reveal .jp-CodeCell, .reveal .jp-OutputArea { direction: ltr; text-align: left; }
 </style>
 """
 
