@@ -149,6 +149,16 @@ class Results:
     def rows_for(self, group: str) -> list[dict[str, Any]]:
         return [r for r in self.rows if r["group"] == group]
 
+    def frame(self, group: str | None = None):
+        """The rows (of one group, or all) as a pandas DataFrame: one row per measured variant, with its params and
+        metrics as columns (the per-round samples are left out: `rows_for` keeps them)."""
+        import pandas as pd
+
+        flat = [{"group": r["group"], "variant": r["variant"], "status": r["status"], "reason": r["reason"],
+                 **r["params"], **{k: v for k, v in r["metrics"].items() if not k.endswith("_samples")}}
+                for r in self.rows if group is None or r["group"] == group]
+        return pd.DataFrame(flat)
+
     def table(self, group: str, baseline: str | None = None, metric: str = "latency_s",
               higher_is_better: bool = False, extra: tuple[str, ...] = ("peak_memory_bytes",),
               compare: bool = True) -> Table:

@@ -50,7 +50,8 @@ def test_the_lesson_header_comes_from_metadata_and_a_stale_one_fails_the_check(t
     copy = Notebook(notebook.name, tmp_path)
     (tmp_path / "notebooks" / "en").mkdir(parents=True)
     copy.path().write_text(dumps(nb), encoding="utf-8")
-    assert any("lesson header or key points out of date" in p.message for p in check.source_problems(copy))
+    assert any("generated from metadata.gpuguide.lesson: edit the metadata" in p.message
+               for p in check.source_problems(copy))
 
 
 def test_exercise_structure_is_checked():

@@ -57,6 +57,7 @@ def test_colab_installs_the_package_with_its_dependencies():
         setup = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["id"] == "setup")
         text = "".join(setup["source"])
         assert "%pip install -q -e /content/gpuguide" in text and "--no-deps" not in text, path.name
+        assert "sys.path.insert(0, \"/content/gpuguide\")" in text, "the running kernel imports the clone at once"
 
 
 @pytest.mark.slow

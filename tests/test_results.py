@@ -134,3 +134,14 @@ def test_markdown_table_keeps_its_shape_when_a_column_or_cell_holds_a_pipe():
     assert "max \\|diff\\|" in text and "a\\|b" in text
     html = mistune.create_markdown(plugins=["table"])(text)
     assert html.count("<tr>") == 3 and "<th>max |diff|</th>" in html
+
+
+def test_rows_read_as_a_dataframe(tmp_path):
+    results = Results("nb", tmp_path / "r.json")
+    for name, value in [("eager", 2.0), ("sdpa", 1.0)]:
+        results.add("attn", name, {"seq_len": 128}, latency_s=value, latency_s_samples=[value] * 3)
+    results.skip("attn", "flash", "no kernel")
+    frame = results.frame("attn")
+    assert list(frame.variant) == ["eager", "sdpa", "flash"] and "latency_s_samples" not in frame.columns
+    ok = frame[frame.status == "ok"]
+    assert ok.sort_values("latency_s").variant.iloc[0] == "sdpa" and set(ok.seq_len) == {128}

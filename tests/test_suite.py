@@ -12,7 +12,7 @@ import yaml
 
 from gpuguide_suite import check, i18n
 from gpuguide_suite.execute import executed_problems
-from gpuguide_suite.notebooks import TRANSLATED, Notebook, discover, dumps
+from gpuguide_suite.notebooks import TRANSLATED, Notebook, discover, dumps, unmarked
 from gpuguide_suite.runner import parse_overrides, select_langs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,10 +105,10 @@ def test_changed_english_cell_makes_its_translation_fuzzy_then_check_fails(repo)
     entry = next(e for e in polib.pofile(str(notebook.catalog("ja"))) if e.msgctxt == nb.cells[0].id)
     assert "fuzzy" in entry.flags and entry.previous_msgid and entry.msgstr
     problems = [p.message for p in i18n.catalog_problems(notebook, "ja")]
-    assert any("fuzzy" in m for m in problems) and any("out of date" in m for m in problems)
+    assert any("fuzzy" in m for m in problems) and any("differs from what" in m for m in problems)
     # gettext semantics: a fuzzy translation is not used; the generated notebook falls back to English.
     i18n.build(notebook, "ja")
-    assert notebook.read("ja").cells[0].source == nb.cells[0].source
+    assert unmarked(notebook.read("ja").cells[0].source) == nb.cells[0].source
     # A second edit before anyone reviewed it keeps the English the translation was made from, as msgmerge does.
     original = entry.previous_msgid
     nb.cells[0].source += " And another."
@@ -140,7 +140,7 @@ def test_check_fails_on_outputs_and_hand_edited_generated_notebooks(repo):
     notebook.path("ar").write_text(dumps(nb), encoding="utf-8")
     messages = [str(p) for p in check.all_problems(repo)]
     assert any("ar/00_measuring.ipynb: has outputs" in m for m in messages)
-    assert any("ar/00_measuring.ipynb: out of date" in m for m in messages)
+    assert any("ar/00_measuring.ipynb: differs from what" in m for m in messages)
 
 
 def test_check_requires_tutorial_metadata_and_a_parameters_cell(repo):

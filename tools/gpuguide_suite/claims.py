@@ -11,7 +11,8 @@ relations: better, worse, tie, not_worse, not_better (a against b, by `gg.compar
 ratio_at_most and ratio_at_least (a's value over b's against `value`: "about a quarter of the size"); at_least and
 at_most (a's value against `value`); grows_with (a's metric rises along `param`). `where` narrows the rows by params ({"seq_len": "largest"} or a value); `profiles` says where the sentence is
 meant to hold (default: every profile). `variant_prefix: true` lets `a`/`b` match a variant by its start (names that
-carry a detail of this machine, such as the int8 configuration).
+carry a detail of this machine, such as the int8 configuration); `group_prefix: true` does the same for a group named
+after the profile's model.
 
 After a run, `annotate` writes under each claimed cell of an executed notebook one line per claim, in the notebook's
 language, saying what this run shows: agrees, does not support it (a visible warning), did not measure it, or, for a
@@ -88,7 +89,8 @@ def _matches(variant: str, wanted: str, prefix: bool) -> bool:
 def _select(rows: list[dict], claim: dict[str, Any], which: str) -> list[dict]:
     """Rows of the claim's group and variant `which` ('a' or 'b'), narrowed by `where`."""
     prefix = bool(claim.get("variant_prefix"))
-    chosen = [r for r in rows if r["group"] == claim["group"] and _matches(r["variant"], claim[which], prefix)]
+    chosen = [r for r in rows if _matches(r["group"], claim["group"], bool(claim.get("group_prefix")))
+              and _matches(r["variant"], claim[which], prefix)]
     for param, wanted in (claim.get("where") or {}).items():
         values = sorted({r["params"].get(param) for r in chosen if r["params"].get(param) is not None})
         if wanted in ("largest", "smallest") and values:
@@ -182,7 +184,7 @@ def line(outcome: Outcome, claim: dict[str, Any], s: dict[str, str], profile: st
     head = {"holds": s["claim.holds"], "fails": s["claim.fails"], "unmeasured": s["claim.unmeasured"],
             "elsewhere": s["claim.elsewhere"].format(profiles=", ".join(claim.get("profiles", [])), profile=profile)}
     icon = {"holds": "✅", "fails": "⚠️", "unmeasured": "ℹ️", "elsewhere": "ℹ️"}[outcome.status]
-    return f"> {icon} **{head[outcome.status]}** {what}: {detail}"
+    return "> " + s["claim.line"].format(icon=icon, head=head[outcome.status], what=what, detail=detail)
 
 
 def annotate(executed: Path, rows: list[dict], notebook: str, profile: str, s: dict[str, str],

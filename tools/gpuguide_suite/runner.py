@@ -288,9 +288,14 @@ def write_summary(outcomes: list[Outcome], out: Path, profile: Profile, env: Env
 
 
 def git_commit() -> str:
-    """The commit the notebooks ran from ("unknown" outside a git checkout), with "+changes" when the tree is dirty."""
+    """The commit the notebooks ran from ("unknown" outside a git checkout), with "+changes" when the tree is dirty.
+
+    $GPUGUIDE_COMMIT wins: a copy of the tree without .git (the GPU recipe's machine) is told which commit it is.
+    """
     from .notebooks import repo_root
 
+    if os.environ.get("GPUGUIDE_COMMIT"):
+        return os.environ["GPUGUIDE_COMMIT"]
     try:
         root = repo_root()
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)

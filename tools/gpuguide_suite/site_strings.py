@@ -89,6 +89,7 @@ STRINGS: dict[str, str] = {
                  "that produced it. These notes are in English.",
     "gpu.none": "No GPU results have been stored yet.",
     "unknown": "unknown",
+    "claim.line": "{icon} **{head}** {what}: {detail}",
     "claim.holds": "This run agrees:",
     "claim.fails": "This run does not support this sentence:",
     "claim.unmeasured": "This run did not measure this:",

@@ -1,0 +1,74 @@
+"""Colab, imitated: a clean environment with a Colab-like preinstalled stack, a stand-in `google.colab` module, and the
+repository's URL pointed at this checkout. Each main-environment notebook's set-up cell runs as written (git clone,
+%pip install of requirements/colab.txt and of the package, normally, with its dependencies), then its first cells.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY = "https://github.com/gpuguide/gpuguide"
+FIRST_CELLS = 4  # set-up, parameters, their check, and the first cell that uses them
+
+
+def _main_environment_notebooks() -> list[Path]:
+    return [p for p in sorted((ROOT / "notebooks" / "en").glob("*.ipynb"))
+            if json.loads(p.read_text(encoding="utf-8"))["metadata"]["gpuguide"].get("environment", "main") == "main"]
+
+
+@pytest.fixture(scope="module")
+def colab(tmp_path_factory) -> dict:
+    """The imitation: a venv with torch and tests/colab-stack.txt, a kernel in it, google.colab, git's URL rewrite."""
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout: the set-up cell clones the repository")
+    base = tmp_path_factory.mktemp("colab")
+    venv.create(base / "venv", with_pip=True)
+    python = base / "venv" / "bin" / "python"
+    for args in (["torch==2.13.0"], ["-r", str(ROOT / "tests" / "colab-stack.txt")]):
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *args], check=True, capture_output=True, text=True)
+    stand_in = base / "stand-in" / "google" / "colab"
+    stand_in.mkdir(parents=True)
+    (stand_in.parent / "__init__.py").write_text("")
+    (stand_in / "__init__.py").write_text('"""Stand-in for Colab\'s module: its presence is what the notebooks test."""\n')
+    # Colab's kernel has google.colab imported before the first cell runs
+    (base / "stand-in" / "sitecustomize.py").write_text("import google.colab  # noqa: F401\n")
+    subprocess.run([str(python), "-m", "ipykernel", "install", "--prefix", str(base / "kernel"), "--name", "colab-like"],
+                   check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(base / "stand-in"), JUPYTER_PATH=str(base / "kernel" / "share" / "jupyter"),
+               GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"url.{ROOT.as_uri()}.insteadOf", GIT_CONFIG_VALUE_0=REPOSITORY,
+               HF_HUB_OFFLINE="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    return dict(base=base, python=python, env=env)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", _main_environment_notebooks(), ids=lambda p: p.stem)
+def test_the_set_up_cell_installs_what_the_first_cells_need(colab, notebook, tmp_path, monkeypatch):
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"][:FIRST_CELLS]
+    assert [c.id for c in cells[:3]] == ["setup", "parameters", "check-parameters"]
+    content = tmp_path / "content"  # Colab's /content, here a temporary folder; the cell is otherwise as written
+    for cell in cells:
+        cell.source = cell.source.replace("/content", str(content))
+    nb.cells = cells
+    for name, value in colab["env"].items():
+        monkeypatch.setenv(name, value)
+    NotebookClient(nb, kernel_name="colab-like", timeout=900, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors[0].get("evalue")
+    installed = subprocess.run([str(colab["python"]), "-c", "import transformers, gpuguide_utils; "
+                                "print(transformers.__version__, gpuguide_utils.__file__)"],
+                               capture_output=True, text=True, env=colab["env"], check=True, cwd=tmp_path
+                               ).stdout.split()
+    pins = (ROOT / "requirements" / "colab.txt").read_text()
+    assert f"transformers=={installed[0]}" in pins, "the set-up cell brings the pinned transformers"
+    assert installed[1].startswith(str(content)), "the package is the clone's, installed by the set-up cell"
