@@ -13,7 +13,7 @@ import polib
 
 from .bidi import right_to_left
 from .catalog import Catalog, Problem, merge_entries  # noqa: F401  (Problem: what check modules import from here)
-from .notebooks import RTL_LANGUAGES, SOURCE_LANG, Notebook, dumps, mark_generated, unmarked
+from .notebooks import RTL_LANGUAGES, SOURCE_LANG, Notebook, dumps, mark_generated, unmarked, write_if_changed
 
 _RTL_OPEN = '<div dir="rtl" lang="ar">\n\n'
 _RTL_CLOSE = "\n\n</div>"
@@ -74,13 +74,7 @@ def translated_notebook(notebook: Notebook, lang: str) -> nbformat.NotebookNode:
 
 def build(notebook: Notebook, lang: str) -> bool:
     """Write the generated notebook; True when its text changed."""
-    path = notebook.path(lang)
-    text = dumps(translated_notebook(notebook, lang))
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return True
+    return write_if_changed(notebook.path(lang), dumps(translated_notebook(notebook, lang)))
 
 
 def catalog_problems(notebook: Notebook, lang: str) -> list[Problem]:

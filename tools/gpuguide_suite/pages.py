@@ -16,6 +16,7 @@ from pathlib import Path
 from .bidi import isolate_ltr
 from .catalog import Catalog, Problem
 from .languages import RTL_LANGUAGES, SOURCE_LANG, TRANSLATED
+from .notebooks import write_if_changed
 
 _FENCE = re.compile(r"^(```|~~~)")
 
@@ -91,13 +92,8 @@ def translated(page: Page, lang: str) -> str:
 
 
 def build(page: Page, lang: str) -> bool:
-    path = page.path(lang)
-    text = translated(page, lang)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return True
+    """Write the generated page; True when its text changed."""
+    return write_if_changed(page.path(lang), translated(page, lang))
 
 
 def problems(page: Page, lang: str) -> list[Problem]:
