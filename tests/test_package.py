@@ -16,8 +16,8 @@ import gpuguide_utils as gg
 from gpuguide_suite.api_page import groups
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Packages only the authoring tool needs: a learner's install must never pull or import them.
-AUTHORING = ("papermill", "nbformat", "nbclient", "nbconvert", "jupyterlab", "polib", "yaml", "mkdocs", "jinja2",
+#: Packages only the authoring tool needs: a learner's install must never pull or import them (not jinja2: torch requires it).
+AUTHORING = ("papermill", "nbformat", "nbclient", "nbconvert", "jupyterlab", "polib", "yaml", "mkdocs",
              "babel", "gpuguide_suite", "playwright")
 
 

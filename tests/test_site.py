@@ -77,13 +77,20 @@ def test_links_to_missing_files_keep_their_text():
     assert out == "![c](gpu/charts/a.png) [r](gpu/report.md) gone [web](https://example.org) [top](#x)"
 
 
+def has_words(text: str) -> bool:
+    """Whether text has words to translate once placeholders, markup, `gg` and acronyms are set aside."""
+    words = re.sub(r"\{[^}]*\}|\bgg\b|\b[A-Z]{2,}\b", " ", text)
+    return re.search(r"[A-Za-z]{2,}", words) is not None
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_site_strings_are_translated_in_one_catalog_per_language(lang):
     assert site_strings.problems(ROOT, lang) == []
     translated = site_strings.strings(ROOT, lang)
     assert set(translated) == set(site_strings.STRINGS)
     kept = {t.english.lower() for t in glossary.load(ROOT, lang).terms if t.sanctioned.lower() == t.english.lower()}
-    same = [k for k, v in translated.items() if v == site_strings.STRINGS[k] and v.lower() not in kept]
+    same = [k for k, v in translated.items()
+            if v == site_strings.STRINGS[k] and v.lower() not in kept and has_words(v)]
     assert same == [], f"still English in {lang} (and not kept in English by its glossary): {same}"
 
 
