@@ -1,6 +1,7 @@
 """Self-checks for the notebooks' exercises: they tell a learner whether an answer holds, and why not.
 
-Each check prints one line: what to do while the answer is still None, "✔ …" when it holds, "✘ not yet: …" with a
+A prediction is written before the cell that measures it and checked after it (check_prediction), so the measurement,
+not the text above, answers it. Each check prints one line: what to do while the answer is still None, "✔ …" when it holds, "✘ not yet: …" with a
 hint when it does not. It returns a Check, true only when the answer holds, so a learner's cell never stops the
 notebook while a solution asserts it; a Check displays nothing itself, so no stray True or False follows the line.
 """
@@ -8,11 +9,12 @@ notebook while a solution asserts it; a Check displays nothing itself, so no str
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .memory import format_bytes
 
-__all__ = ["Check", "check_number", "check_bytes", "check_choice", "check_tie"]
+__all__ = ["Check", "check_number", "check_bytes", "check_choice", "check_tie", "check_that", "check_timings",
+           "check_prediction"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,31 @@ def check_choice(answer: Any, expected: Any, choices: tuple, *, what: str, why: 
     return _report(answer == expected, f"{what}: {answer!r}. {why}", f"{what}: the run says {expected!r}. {why}")
 
 
+def check_that(answer: Any, test: Callable[[Any], bool | str], *, what: str, expect: str, why: str = "") -> Check:
+    """For code the learner writes: `test(answer)` returns True when it does what was asked, else a hint (str).
+    `expect` names what to write ("a function", "a BitsAndBytesConfig"); an error the test raises becomes the hint."""
+    if answer is None:
+        return _pending(expect)
+    try:
+        found = test(answer)
+    except Exception as error:  # the learner's code failed inside the test: say how, in one line
+        found = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return _report(found is True, f"{what}. {why}".strip(), f"{what}: {found if isinstance(found, str) else 'no'}")
+
+
+def check_timings(answer: Any, names: tuple[str, str], *, what: str) -> Check:
+    """For a measurement the learner writes: a dict of two Timings under `names` (what gg.interleave returns); the
+    line gives their verdict by the interval rule, second against first."""
+    from .results import compare_timings
+
+    if answer is None:
+        return _pending("the dict gg.interleave returns, with the keys " + " and ".join(map(repr, names)))
+    if not isinstance(answer, dict) or set(answer) != set(names) or not all(
+            hasattr(t, "samples_s") for t in answer.values()):
+        return _report(False, "", f"{what}: expected a dict of gg.Timing with the keys {names!r}, got {type(answer).__name__}")
+    return _report(True, f"{what}: {compare_timings(names[1], answer[names[1]], names[0], answer[names[0]])}", "")
+
+
 def check_tie(answer: Any, verdict: Any) -> Check:
     """Did the learner call a tie exactly when the comparison's interval (gg.compare_values) includes no difference?"""
     if verdict is None or not verdict.known_spread:
@@ -79,3 +106,32 @@ def check_tie(answer: Any, verdict: Any) -> Check:
                         why=f"The rule: {verdict.interval_text()}: "
                         + ("it includes no difference, so it is a tie." if verdict.tie
                            else "it excludes no difference, so the difference is larger than the noise."))
+
+
+def check_prediction(prediction: Any, found: Any, *, what: str, choices: tuple = ("faster", "tie", "slower")) -> Check:
+    """A prediction written before a measurement, against what the measurement found.
+
+    `found` is a Verdict (gg.compare_values, Results.compare: its better / tie / worse becomes choices[0], [1], [2])
+    or one of `choices` itself; None means this run did not measure it.
+    """
+    if found is None:
+        print(f"This run did not measure {what}, so the prediction cannot be checked here.")
+        return Check(None)
+    why = ""
+    if hasattr(found, "tie"):
+        if not found.known_spread:
+            print(f"This run kept no spread for {what}, so no tie can be called; measure with repeats.")
+            return Check(None)
+        why = str(found)
+        found = choices[1] if found.tie else choices[0] if found.ratio > 1 else choices[2]
+    if prediction is None:
+        print(f"No prediction was written before the measurement ({what}). The run says {found!r}"
+              + (f": {why}." if why else ".") + " Next time, write one down first: that is the exercise.")
+        return Check(None)
+    if prediction not in choices:
+        return _report(False, "", f"{prediction!r} is not one of {', '.join(map(repr, choices))}")
+    held = prediction == found
+    print((f"✔ your prediction held: {what}: {found!r}. " if held else
+           f"✘ the run disagrees: {what}: you predicted {prediction!r}, it says {found!r}; find the reason below. ")
+          + why)
+    return Check(held)

@@ -149,6 +149,19 @@ class Results:
     def rows_for(self, group: str) -> list[dict[str, Any]]:
         return [r for r in self.rows if r["group"] == group]
 
+    def compare(self, group: str, variant: str, baseline: str, metric: str = "latency_s", higher_is_better: bool = False,
+                **params: Any) -> Verdict | None:
+        """The verdict (gg.compare_values) of one measured variant against another at the given params; None when
+        either did not run there, so a check says "not measured here" instead of guessing."""
+        def row(name: str) -> dict[str, Any] | None:
+            return next((r for r in self.rows_for(group) if r["variant"] == name and r["status"] == "ok"
+                         and all(r["params"].get(k) == _jsonable(v) for k, v in params.items())), None)
+
+        a, b = row(variant), row(baseline)
+        if a is None or b is None:
+            return None
+        return compare_values(variant, a["metrics"], baseline, b["metrics"], metric, higher_is_better)
+
     def frame(self, group: str | None = None):
         """The rows (of one group, or all) as a pandas DataFrame: one row per measured variant, with its params and
         metrics as columns (the per-round samples are left out: `rows_for` keeps them)."""

@@ -8,7 +8,6 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from gpuguide_suite import i18n, site_strings
