@@ -66,7 +66,9 @@ def test_home_index_reads_any_metadata_and_tolerates_missing_keys():
                         "duration_minutes": {"gpu-full": 3, "cpu": 1}, "requires": []}, "ja", s)
     text = "\n".join(lines)
     assert "ハードウェア" in text and "学習目標" in text and "やさしい" in text and "Teaching minutes" in text
-    assert "`cpu` 1 · `gpu-full` 3" in text, "profiles in their usual order"
+    assert "`cpu` 1 · `gpu-full` ~3" in text, "profiles in their usual order, GPU minutes marked as estimates"
+    measured = "\n".join(meta_lines({"duration_minutes": {"gpu-full": 3, "cpu": 1}}, "ja", s, {"gpu-full"}))
+    assert "`cpu` 1 · `gpu-full` 3" in measured and "~" not in measured
     assert "profiles" not in text and "Requires" not in text and "必要なもの" not in text
     assert meta_lines({}, "en", site_strings.strings(ROOT, "en")) == []
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from .bidi import strip_isolates
 from .languages import LANGUAGES, native_name
 from .notebooks import Notebook, discover
+from .store import ESTIMATE_NOTE, measured_profiles, minutes_shown
 
 #: The public repository the Colab links and the notebooks' set-up cell point at.
 GITHUB_REPO = "gpuguide/gpuguide"
@@ -32,17 +33,18 @@ def table(root: Path, prefix: str = "") -> str:
         "| notebook | needs | minutes | " + " | ".join(native_name(lang) for lang in LANGUAGES) + " |",
         "|---|---|---|" + "---|" * len(LANGUAGES),
     ]
+    measured = measured_profiles(root / "docs" / "results")
     for notebook in discover(root):
         meta = notebook.meta
-        minutes = meta.get("duration_minutes", {})
-        duration = " / ".join(str(minutes.get(p, "?")) for p in ("cpu", "gpu-small", "gpu-full"))
+        minutes = minutes_shown(meta.get("duration_minutes", {}), measured)
+        duration = " / ".join(minutes.get(p, "?") for p in ("cpu", "gpu-small", "gpu-full"))
         needs = meta.get("hardware", "")
         if meta.get("environment", "main") != "main":
             needs += f" (environment `{meta['environment']}`)"
         links = [f"[{_title(notebook, lang)}]({prefix}{lang}/{notebook.name}.ipynb) · [Colab]({colab_url(notebook, lang)})"
                  for lang in LANGUAGES]
         lines.append(f"| `{notebook.name}` | {needs} | {duration} | " + " | ".join(links) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + ESTIMATE_NOTE + "\n"
 
 
 def render(root: Path) -> str:

@@ -23,6 +23,7 @@ from .index import GITHUB_REPO, colab_url
 from .bidi import isolate_ltr
 from .notebooks import RTL_LANGUAGES, Notebook, dumps, read_notebook, unmarked
 from .profiles import PROFILES
+from .store import measured_profiles, minutes_shown
 
 #: Cells no edition shows: papermill's injected parameters and the cells the runner adds to execute solutions.
 ALWAYS_HIDDEN = frozenset({"injected-parameters", "solution-run"})
@@ -255,8 +256,9 @@ def _meta_value(value: Any, lang: str) -> str:
     return str(value).replace("\n", " ")
 
 
-def meta_lines(meta: dict[str, Any], lang: str, s: dict[str, str]) -> list[str]:
-    """A bullet per metadata key a reader cares about; unknown keys are shown too, missing ones are skipped."""
+def meta_lines(meta: dict[str, Any], lang: str, s: dict[str, str], measured: set[str] = frozenset()) -> list[str]:
+    """A bullet per metadata key a reader cares about; unknown keys are shown too, missing ones are skipped. GPU
+    minutes that no stored run (`measured`: their profiles) has measured are marked as estimates."""
     keys = [k for k in _META_ORDER if k in meta] + sorted(k for k in meta if k not in _META_ORDER and k not in _INTERNAL_META)
     lines = []
     for key in keys:
@@ -264,7 +266,11 @@ def meta_lines(meta: dict[str, Any], lang: str, s: dict[str, str]) -> list[str]:
         if value in (None, "", [], {}):
             continue
         label = s.get(f"meta.{key}") or key.replace("_", " ").capitalize()
+        if key == "duration_minutes" and isinstance(value, dict):
+            value = minutes_shown(value, measured)
         shown = f"`{value}`" if key in _IDENTIFIER_META and isinstance(value, str) else _meta_value(value, lang)
+        if key == "duration_minutes" and any(str(v).startswith("~") for v in value.values()):
+            shown += f" ({s['meta.estimate']})"
         lines.append(f"- **{label}**: {shown}")
     return lines
 
@@ -312,7 +318,8 @@ def home_page(root: Path, run: Run, lang: str, names: list[str], s: dict[str, st
         if lesson:
             lines += [lesson, ""]
         # metadata values are often English: in a right-to-left page their runs are isolated like the cells'
-        lines += [isolate_ltr(line) if lang in RTL_LANGUAGES else line for line in meta_lines(meta, lang, s)]
+        measured = measured_profiles(root / "docs" / "results")
+        lines += [isolate_ltr(line) if lang in RTL_LANGUAGES else line for line in meta_lines(meta, lang, s, measured)]
         outcome = run.outcome(lang, name)
         if outcome:
             seconds = f" ({fmt(s['prov.seconds'], seconds=outcome['seconds'])})" if outcome.get("seconds") else ""

@@ -52,6 +52,7 @@ STRINGS: dict[str, str] = {
                  "the [GPU results]({gpu_results}) page.",
     "meta.hardware": "Hardware",
     "meta.duration_minutes": "Minutes per profile",
+    "meta.estimate": "~: an estimate, until a stored GPU run measures it",
     "meta.environment": "Environment",
     "meta.requires": "Requires",
     "meta.objectives": "Objectives",

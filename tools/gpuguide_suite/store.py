@@ -17,6 +17,23 @@ from typing import Any
 from gpuguide_utils.files import write_atomic
 
 
+def measured_profiles(results_root: Path) -> set[str]:
+    """The profiles some stored run in results_root (docs/results) measured: their minutes are no longer estimates."""
+    found = set()
+    for info in results_root.glob("*/run.json"):
+        found |= {part.get("profile") for part in json.loads(info.read_text(encoding="utf-8")).get("runs", [])}
+    return found - {None}
+
+
+def minutes_shown(minutes: dict[str, Any], measured: set[str]) -> dict[str, str]:
+    """Minutes per profile as a reader sees them: a GPU profile no stored run has measured is marked '~' (estimate)."""
+    return {profile: f"{value}" if profile == "cpu" or profile in measured else f"~{value}"
+            for profile, value in minutes.items()}
+
+
+ESTIMATE_NOTE = "~: an estimate, until a stored GPU run (docs/results/) measures it."
+
+
 def slug(device: str) -> str:
     """'NVIDIA H100 80GB HBM3' -> 'nvidia-h100-80gb-hbm3': the folder name of a GPU's results."""
     return re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")
