@@ -92,3 +92,15 @@ def test_slide_types_follow_headings_and_hide_set_up_and_solutions():
     assert slide_type(_cell("code", "x = 1", "parameters")) == "skip"
     assert slide_type(_cell("md", SOLUTION, "sol", ["solution"])) == "skip"
     assert slide_type(_cell("md", "note", "n", ["instructor"])) == "notes"
+
+
+def test_a_prediction_needs_its_answer_cell_and_a_check_after_the_measurement():
+    from gpuguide_suite.lessons import prediction_problems
+
+    md = nbformat.v4.new_markdown_cell("Predict first", id="predict")
+    md.metadata["tags"] = ["prediction"]
+    cells = [md, nbformat.v4.new_code_cell("my_prediction = None", id="a"), nbformat.v4.new_code_cell("measure()", id="m"),
+             nbformat.v4.new_code_cell("gg.exercises.check_prediction(my_prediction, verdict, what='x')", id="c")]
+    assert prediction_problems(nbformat.v4.new_notebook(cells=cells)) == []
+    assert "no gg.exercises.check_prediction" in prediction_problems(nbformat.v4.new_notebook(cells=cells[:3]))[0]
+    assert "no prediction" in prediction_problems(nbformat.v4.new_notebook(cells=cells[1:]))[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 from . import glossary as glossaries
@@ -20,7 +22,8 @@ from .notebooks import (
     read_notebook,
 )
 from .i18n import Problem
-from .lessons import exercise_problems, learner_copy, lesson_problems, solution_code, with_generated_cells
+from .lessons import (exercise_problems, learner_copy, lesson_problems, prediction_problems, solution_code,
+                      with_generated_cells)
 from .notebooks import dumps
 from .profiles import PROFILES, SIZES
 
@@ -57,6 +60,8 @@ def source_problems(notebook: Notebook) -> list[Problem]:
         if needed not in ids_present:
             problems.append(Problem(rel, f"no cell with id {needed!r} (generated from metadata.gpuguide.lesson)"))
     problems += [Problem(rel, message) for message in exercise_problems(nb)]
+    if re.match(r"0[1-9]_", notebook.name):  # the technique notebooks: predict, then measure
+        problems += [Problem(rel, message) for message in prediction_problems(nb)]
     if not any("exercise" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
         problems.append(Problem(rel, "no exercise (a markdown cell tagged 'exercise', then a 'solution')"))
     ids = [c.get("id") for c in nb.cells]

@@ -6,6 +6,9 @@ Conventions (cell tags):
 - `solution`: a markdown cell `<details><summary>…</summary> … </details>` holding a fenced ```python block that
   solves the exercise and ends with its self-check. The runner executes that code (as a `solution-run` cell right
   after it), so a solution that stops working fails CI.
+- `prediction`: a markdown cell asking the learner to predict what the next measurement shows; the code cell after it
+  holds `my_prediction = None`, and a code cell after the measurement checks it (gg.exercises.check_prediction), so
+  the measurement, not the text above, answers it. Every technique notebook (01-06) has one.
 - `instructor`: a markdown note for the teacher; left out of learner copies, the learner site and the slides
   (it becomes speaker notes there).
 The cells with ids `lesson` and `key-points` are generated from metadata.gpuguide.lesson by `suite build`.
@@ -106,6 +109,23 @@ def with_generated_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def solution_code(cell: nbformat.NotebookNode) -> str:
     """The python code of a solution cell (every ```python block in it, joined)."""
     return "\n".join(block.rstrip() for block in _PYTHON_FENCE.findall(cell.source)).strip()
+
+
+def prediction_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """A technique notebook's predictions: at least one, each with its answer cell next and a check further down."""
+    cells = nb.cells
+    found = [i for i, c in enumerate(cells) if "prediction" in tags(c)]
+    if not found:
+        return ["no prediction (a markdown cell tagged 'prediction' before a measurement, then my_prediction = None)"]
+    problems = []
+    for i in found:
+        answer = cells[i + 1] if i + 1 < len(cells) else None
+        if answer is None or answer.cell_type != "code" or "my_prediction = None" not in answer.source:
+            problems.append(f"prediction {cells[i].get('id')}: the next cell must hold my_prediction = None")
+        elif not any("check_prediction(my_prediction" in c.source for c in cells[i + 3:] if c.cell_type == "code"):
+            problems.append(f"prediction {cells[i].get('id')}: no gg.exercises.check_prediction(my_prediction, ...) "
+                            "after the measurement that answers it")
+    return problems
 
 
 def exercise_problems(nb: nbformat.NotebookNode) -> list[str]:
