@@ -1,9 +1,10 @@
 """Self-checks for the notebooks' exercises: they tell a learner whether an answer holds, and why not.
 
 A prediction is written before the cell that measures it and checked after it (check_prediction), so the measurement,
-not the text above, answers it. Each check prints one line: what to do while the answer is still None, "✔ …" when it holds, "✘ not yet: …" with a
-hint when it does not. It returns a Check, true only when the answer holds, so a learner's cell never stops the
-notebook while a solution asserts it; a Check displays nothing itself, so no stray True or False follows the line.
+not the text above, answers it; check_that and check_timings check code the learner writes by what it does. Each
+check prints one line: what to do while the answer is still None, "✔ …" when it holds, "✘ not yet: …" with a hint
+when it does not. It returns a Check, true only when the answer holds, so a learner's cell never stops the notebook
+while a solution asserts it; a Check displays nothing itself, so no stray True or False follows the line.
 """
 
 from __future__ import annotations

@@ -3,9 +3,8 @@
 Rows are Results rows (variant, status, params, metrics). Differences inside the measured spread are ties, never
 winners: the front keeps tied points, and a recommendation names, beside the best, every combination that the run does
 not show to be more than PRACTICAL_MARGIN worse (a region of practical equivalence, so that the answer does not flip
-between runs on a difference too small to choose by). The
-recommendation uses only what was measured here plus the capability report, so it names what could not be tried on
-this machine instead of guessing about it.
+between runs on a difference too small to choose by). The recommendation uses only what was measured here plus the
+capability report, so it names what could not be tried on this machine instead of guessing about it.
 """
 
 from __future__ import annotations
@@ -24,8 +23,9 @@ GOALS = ("least memory", "fastest prefill", "fastest decode", "best quality with
 #: Sizes closer than this (relative) are the same size: allocator and RSS readings wobble by a little.
 SIZE_TOLERANCE = 0.01
 #: A speed the run does not show to be more than this much worse than the best is named beside it: the near end of
-#: the ratio's 95% interval (the ratio itself where only quartiles are known) is within 10%. Differences that small flip between runs of a busy machine
-#: (docs/results/cpu/stability.md) and are no reason to choose one set-up over another.
+#: the ratio's 95% interval (the ratio itself where only quartiles are known) is within 10%. Differences that small
+#: flip between runs of a busy machine (docs/results/cpu/stability.md) and are no reason to choose one set-up over
+#: another.
 PRACTICAL_MARGIN = 0.10
 
 
