@@ -96,8 +96,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                          seq_lens=[64, 256, 512], repeats=10),
     },
     "06_combining": {
-        # cpu: a round of all nine combinations takes about a second, and with fewer than ten rounds the intervals'
-        # ends rest on one or two disturbed rounds, so the recommendation changed between runs (stability.md)
+        # cpu: a round of all nine combinations takes about a second; with three rounds the intervals were so wide
+        # that the recommendation's ties changed between runs, with ten it agrees in every run (stability.md)
         "cpu": dict(model_id="tiny-llama", quality_model_id="trained-llama", device="cpu", dtype="float32",
                     batch_size=1, prompt_len=64, new_tokens=8, repeats=10),
         "gpu-small": dict(model_id="tinyllama-1.1b", quality_model_id="trained-llama", device="cuda", dtype="auto",

@@ -1,10 +1,9 @@
 """From a measured matrix of combinations to a choice: the Pareto front and a recommendation with its reasons.
 
 Rows are Results rows (variant, status, params, metrics). Differences inside the measured spread are ties, never
-winners: the front keeps tied points, and a recommendation names, beside the best, every combination that the run does
-not show to be more than PRACTICAL_MARGIN worse (a region of practical equivalence, so that the answer does not flip
-between runs on a difference too small to choose by). The recommendation uses only what was measured here plus the
-capability report, so it names what could not be tried on this machine instead of guessing about it.
+winners: a recommendation names every combination that ties with the best, and the front keeps tied points. The
+recommendation uses only what was measured here plus the capability report, so it names what could not be tried on
+this machine instead of guessing about it.
 """
 
 from __future__ import annotations
@@ -16,17 +15,12 @@ from .env import Capability
 from .memory import format_bytes
 from .results import compare_values
 
-__all__ = ["GOALS", "PRACTICAL_MARGIN", "SIZE_TOLERANCE", "pareto_front", "Recommendation", "recommend"]
+__all__ = ["GOALS", "SIZE_TOLERANCE", "pareto_front", "Recommendation", "recommend"]
 
 
 GOALS = ("least memory", "fastest prefill", "fastest decode", "best quality within a memory budget")
 #: Sizes closer than this (relative) are the same size: allocator and RSS readings wobble by a little.
 SIZE_TOLERANCE = 0.01
-#: A speed the run does not show to be more than this much worse than the best is named beside it: the near end of
-#: the ratio's 95% interval (the ratio itself where only quartiles are known) is within 10%. Differences that small
-#: flip between runs of a busy machine (docs/results/cpu/stability.md) and are no reason to choose one set-up over
-#: another.
-PRACTICAL_MARGIN = 0.10
 
 
 def _ok(rows: list[dict[str, Any]], *metrics: str) -> list[dict[str, Any]]:
@@ -79,7 +73,7 @@ class Recommendation:
     goal: str
     variant: str | None
     reason: str
-    ties: list[str] = field(default_factory=list)  # variants not shown to be more than PRACTICAL_MARGIN worse
+    ties: list[str] = field(default_factory=list)  # variants within the noise of the chosen one
 
     def __str__(self) -> str:
         chosen = self.variant or "nothing measured fits"
@@ -120,8 +114,7 @@ def recommend(rows: list[dict[str, Any]], capabilities: dict[str, Capability], b
         else:
             ties = [r["variant"] for r in ok if r is not best
                     and (v := compare_values(best["variant"], best["metrics"], r["variant"], r["metrics"], metric,
-                                             not lowest)) is not None and v.known_spread
-                    and (v.tie or (v.ratio if v.low is None else v.low) <= 1 + PRACTICAL_MARGIN)]
+                                             not lowest)) is not None and v.known_spread and v.tie]
         versus = ""
         if base is not None and best is not base and base["metrics"].get(metric):
             better = "less" if lowest else "more"
@@ -131,8 +124,7 @@ def recommend(rows: list[dict[str, Any]], capabilities: dict[str, Capability], b
         elif sizes:
             tie_note = f" The same size (within 1%): {', '.join(ties)}; pick among them by your other needs."
         else:
-            tie_note = (f" Not shown to be more than {PRACTICAL_MARGIN:.0%} worse: {', '.join(ties)}; pick among them by"
-                        " your other needs.")
+            tie_note = f" Within the noise of it: {', '.join(ties)}; pick among them by your other needs."
         out.append(Recommendation(goal, best["variant"], f"{fmt(value)}{versus}.{tie_note}{note}", ties))
 
     pick("least memory", memory_metric, True, format_bytes, sizes=True)

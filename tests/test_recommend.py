@@ -59,12 +59,11 @@ def test_winners_inside_the_noise_are_ties_on_the_front_and_in_the_recommendatio
     assert recs["fastest decode"].variant == "c" and recs["fastest decode"].ties == []
     assert set([recs["least memory"].variant] + recs["least memory"].ties) == {"a", "b"}
     fastest_small = recommend(rows[:2], {}, baseline="a")[2]
-    assert fastest_small.variant == "b" and fastest_small.ties == ["a"] and "more than 10% worse: a" in fastest_small.reason
+    assert fastest_small.variant == "b" and fastest_small.ties == ["a"] and "Within the noise of it: a" in fastest_small.reason
 
 
-def test_a_small_real_difference_is_named_beside_the_best_and_a_large_one_is_not():
-    """Measured apart (narrow spread), 4% is a real difference but too small to choose by; 25% is not."""
-    rows = [row("best", 400, 0.010, 100, 1.0, spread=0.002), row("close", 400, 0.010, 96, 1.0, spread=0.002),
-            row("far", 400, 0.010, 75, 1.0, spread=0.002)]
+def test_a_real_difference_of_a_few_percent_is_not_a_tie_when_the_intervals_are_narrow():
+    """With enough rounds (06 runs ten on a CPU) a 4% difference is known, and the recommendation names no tie."""
+    rows = [row("best", 400, 0.010, 100, 1.0, spread=0.002), row("close", 400, 0.010, 96, 1.0, spread=0.002)]
     fastest = recommend(rows, {}, baseline="best")[2]
-    assert fastest.variant == "best" and fastest.ties == ["close"], fastest
+    assert fastest.variant == "best" and fastest.ties == [], fastest
