@@ -39,9 +39,10 @@ def _member(archive: Path, name: str) -> bytes:
 
 
 def test_dry_run_leaves_one_archive_carries_the_preset_and_archives_a_failed_call_too(tmp_path):
-    # call 1: the set-up check, with tiny-llama standing in for the trained preset (built in the background, carried)
+    # call 1: the set-up check, with tiny-llama standing in for the trained preset (built in the background, carried;
+    # the set-up check's own quality model too, so that the dry run does not spend two minutes training it)
     first, export1 = _call(tmp_path, 1, "--only", "setup_check", "--carry", "tiny-llama", "--commit", "0123abc",
-                           cache=tmp_path / "cache1")
+                           "-p", "quality_model_id=tiny-llama", cache=tmp_path / "cache1")
     assert first.returncode == 0, first.stdout[-2000:]
     assert sorted(p.name for p in export1.iterdir()) == ["gpuguide-part1.tar.gz", "gpuguide-part1.txt"]
     archive1 = export1 / "gpuguide-part1.tar.gz"
@@ -57,8 +58,9 @@ def test_dry_run_leaves_one_archive_carries_the_preset_and_archives_a_failed_cal
     assert os.path.getsize(archive1) < 16 * 2**20  # what one returned file may weigh
 
     # call 2, on a "fresh machine" (empty cache), from call 1's archive; its notebook fails on purpose
-    second, export2 = _call(tmp_path, 2, "--only", "setup_check", "--previous", str(archive1),
-                            "-p", "model_id=no-such-model", cache=tmp_path / "cache2")
+    second, export2 = _call(tmp_path, 2, "--only", "setup_check", "--previous", str(archive1), "--carry", "tiny-llama",
+                            "-p", "model_id=no-such-model", "-p", "quality_model_id=tiny-llama",
+                            cache=tmp_path / "cache2")
     assert second.returncode == 1
     assert list((tmp_path / "cache2" / "models").glob("tiny-llama-*/model.safetensors")), "the preset was carried"
     archive2 = export2 / "gpuguide-part2.tar.gz"
