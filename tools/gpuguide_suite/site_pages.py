@@ -312,13 +312,13 @@ def home_page(root: Path, run: Run, lang: str, names: list[str], s: dict[str, st
         lines.append(s["home.run_unknown"])
     lines += ["", s[f"home.edition_{edition}"], "", fmt(s["home.more"], results="results.md", gpu_results="gpu-results.md"),
               "", f"## {s['home.index']}", ""]
+    measured = measured_profiles(root / "docs" / "results")
     for name in names:
         meta, title, lesson = _page_meta(root, run, lang, name)
         lines += [f"### [{title}](notebooks/{page_file(run, lang, name)})", "", f"`{name}`", ""]
         if lesson:
             lines += [lesson, ""]
         # metadata values are often English: in a right-to-left page their runs are isolated like the cells'
-        measured = measured_profiles(root / "docs" / "results")
         lines += [isolate_ltr(line) if lang in RTL_LANGUAGES else line for line in meta_lines(meta, lang, s, measured)]
         outcome = run.outcome(lang, name)
         if outcome:
