@@ -15,6 +15,10 @@ RUN_ARGS ?=
 BUILD ?= build
 DOCS_ARGS ?=
 STABILITY_ARGS ?=
+# make test runs pytest in two workers (pytest-xdist): the notebook run and the site in one, the rest beside it
+# (tests/conftest.py groups them). TEST_WORKERS=0 runs it in one process; PYTEST_ARGS="-k site -x" passes options.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
@@ -26,7 +30,7 @@ SIDE_ENVS := bettertransformer ort
 # Build flavour for side environments that have one (environments/<name>/cpu.txt or cuda.txt).
 ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
-.PHONY: run docs test venv envs check build update strip clean gpu-wheelhouse gpu-run slides vendor stability $(addprefix env-,$(SIDE_ENVS))
+.PHONY: run docs test setup venv envs check build update strip clean gpu-wheelhouse gpu-run slides vendor stability $(addprefix env-,$(SIDE_ENVS))
 
 venv: $(VENV)/.installed
 
@@ -43,21 +47,30 @@ $(VENV)/.installed: $(REQS)
 
 envs: $(addprefix env-,$(SIDE_ENVS))
 
-$(addprefix env-,$(SIDE_ENVS)): env-%: .venv-%/.installed
+# venv and the side environments side by side: each pip install keeps about one core busy.
+setup:
+	@$(MAKE) --no-print-directory -j3 venv envs
 
-# Each side environment gets torch, its pins, gpuguide_utils (its declared ranges admit the older stack) and a Jupyter kernel
-# "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
-.venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt $(VENV)/.installed
+$(addprefix env-,$(SIDE_ENVS)): env-%: $(VENV)/share/jupyter/kernels/gpuguide-%/kernel.json
+# Reached only through the pattern rules below: without this, make would delete them as intermediate files.
+.PRECIOUS: .venv-%/.installed $(VENV)/share/jupyter/kernels/gpuguide-%/kernel.json
+
+# Each side environment gets torch, its pins and gpuguide_utils (its declared ranges admit the older stack); it needs
+# nothing from the main environment, so the three build at once.
+.venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install --quiet $(TORCH_SPEC)
 	.venv-$*/bin/python -m pip install --quiet -r requirements/torch.txt -r environments/$*/requirements.txt \
 		$(if $(wildcard environments/$*/$(ACCEL).txt),-r environments/$*/$(ACCEL).txt)
 	.venv-$*/bin/python -m pip install --quiet -e .
-	.venv-$*/bin/python -m ipykernel install --prefix $(abspath $(VENV)) --name gpuguide-$* \
-		--display-name "gpuguide ($*)" >/dev/null
 	touch $@
 
-run: venv envs
+# ... and a Jupyter kernel "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
+$(VENV)/share/jupyter/kernels/gpuguide-%/kernel.json: .venv-%/.installed $(VENV)/.installed
+	.venv-$*/bin/python -m ipykernel install --prefix $(abspath $(VENV)) --name gpuguide-$* \
+		--display-name "gpuguide ($*)" >/dev/null
+
+run: setup
 	$(PY) -m gpuguide_suite run --profile $(PROFILE) --jobs $(JOBS) $(RUN_ARGS)
 
 # Builds build/site/<lang>/ (full edition) and build/site-learner/<lang>/ from $(BUILD); executes nothing, needs no
@@ -65,9 +78,9 @@ run: venv envs
 docs: venv
 	$(PY) -m gpuguide_suite docs --build $(BUILD) $(DOCS_ARGS)
 
-test: venv envs vendor
+test: setup vendor
 	$(PY) -m gpuguide_suite check
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 check: venv
 	$(PY) -m gpuguide_suite check
@@ -101,7 +114,7 @@ vendor:
 
 # A benchmark, not a test: the cpu profile of 03, 05 and 06, four quiet runs and two with every core busy, into
 # docs/results/cpu/stability.md (how often each claim held, how often 06's recommendation agreed). About half an hour.
-stability: venv envs
+stability: setup
 	$(PY) -m gpuguide_suite stability $(STABILITY_ARGS)
 
 # GPU runs on an air-gapped, throw-away CUDA machine (docs/results/README.md): on a connected machine,

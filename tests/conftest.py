@@ -17,9 +17,35 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["GPUGUIDE_ROOT"] = str(ROOT)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:  # each xdist worker gets its share of the cores, as the notebook runner gives each notebook
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+#: Test modules that share one unit of work when `make test` runs pytest in two processes (pytest-xdist): those that
+#: read this session's notebook run (build/), which the worker that takes them runs once, and the imitated Colab.
+SHARED = {"test_notebooks.py": "run", "test_site.py": "run", "test_slides.py": "run", "test_colab.py": "colab"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's load-by-scope scheduling with the scopes of SHARED: each group runs in one worker, every other test
+    is a unit of its own. (`--dist loadgroup` would do this with marks, but it stopped grouping with pytest 9.2:
+    pytest-dev/pytest-xdist#1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SHARED.get(nodeid.split("::")[0].rsplit("/", 1)[-1], nodeid)
+
+    return SharedScopes(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest work first (the notebook run, the imitated Colab, then other slow tests), so that two workers
+    end together; and `gpu` tests skipped without CUDA."""
+    order = {"run": 0, "colab": 1}
+    items.sort(key=lambda item: order.get(SHARED.get(item.path.name), 2 if item.get_closest_marker("slow") else 3))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="no CUDA device")
@@ -30,10 +56,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Presets are built into a fresh cache, so the build path itself is tested every run."""
-    path = tmp_path_factory.mktemp("gpuguide-cache")
+    """Presets are built into a fresh cache, so the build path itself is tested every run; xdist's workers share it."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "gpuguide-cache"
+    path.mkdir(exist_ok=True)
     os.environ["GPUGUIDE_CACHE"] = str(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_preset(model_cache: Path) -> Path:
+    """The trained preset, built once for every worker: the notebook run, Colab and JupyterLab tests need it, and
+    two trainings at once would each take twice as long (the lock makes the second worker wait, then reuse it)."""
+    from filelock import FileLock
+
+    from gpuguide_utils.models import build_preset
+
+    with FileLock(str(model_cache) + ".lock"):
+        return build_preset("trained-llama")
 
 
 @pytest.fixture(scope="session")
@@ -44,26 +84,23 @@ def tiny_llama(model_cache: Path):
 
 
 @pytest.fixture(scope="session")
-def suite_run() -> dict:
+def suite_run(tmp_path_factory: pytest.TempPathFactory, trained_preset: Path) -> dict:
     """Every notebook in every language on the cpu profile into build/, once per session (notebook and site tests).
 
-    Also records the temporary directories named gpuguide-* that the run left behind (it should leave none).
+    Also records the temporary directories named gpuguide-* that the run left behind (it should leave none); the run
+    gets a temporary folder of its own, so that tests running beside it cannot be mistaken for it.
     """
-    import tempfile
-
-    def temporary_dirs() -> set[str]:
-        return {p.name for p in Path(tempfile.gettempdir()).glob("gpuguide-*")}
-
+    temporary = tmp_path_factory.mktemp("suite-run-tmp")
     out = ROOT / "build"
-    before = temporary_dirs()
     result = subprocess.run(
         [sys.executable, "-m", "gpuguide_suite", "run", "--profile", "cpu", "--jobs", "2", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=4000,
+        cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, TMPDIR=str(temporary)), timeout=4000,
     )
     print(result.stdout[-4000:], result.stderr[-4000:])
     summary = json.loads((out / "summary.json").read_text())
     return {(o["lang"], o["notebook"]): o for o in summary["outcomes"]} | {
-        "_stdout": result.stdout, "_rc": result.returncode, "_new_temporary_dirs": temporary_dirs() - before}
+        "_stdout": result.stdout, "_rc": result.returncode,
+        "_new_temporary_dirs": {p.name for p in temporary.glob("gpuguide-*")}}
 
 
 @pytest.fixture(scope="session")

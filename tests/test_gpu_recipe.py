@@ -38,6 +38,7 @@ def _member(archive: Path, name: str) -> bytes:
         return tar.extractfile(name).read()
 
 
+@pytest.mark.slow
 def test_dry_run_leaves_one_archive_carries_the_preset_and_archives_a_failed_call_too(tmp_path):
     # call 1: the set-up check, with tiny-llama standing in for the trained preset (built in the background, carried;
     # the set-up check's own quality model too, so that the dry run does not spend two minutes training it)

@@ -60,7 +60,8 @@ def _save(page, path: Path) -> nbformat.NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
 
-def test_run_all_in_jupyterlab_raises_nothing_renders_the_widget_and_keeps_it_after_a_save(suite_run, chromium,
+@pytest.mark.slow
+def test_run_all_in_jupyterlab_raises_nothing_renders_the_widget_and_keeps_it_after_a_save(trained_preset, chromium,
                                                                                           tmp_path):
     reason = unavailable()
     if reason:
