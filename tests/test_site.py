@@ -21,7 +21,8 @@ from gpuguide_suite import glossary, site_strings
 from gpuguide_suite.index import colab_url
 from gpuguide_suite.notebooks import LANGUAGES, TRANSLATED, Notebook, discover, dumps
 from gpuguide_suite.site import EDITIONS, build_site
-from gpuguide_suite.site_pages import ALWAYS_HIDDEN, LEARNER_HIDDEN, filter_cells, meta_lines, rewrite_links
+from gpuguide_suite.site_pages import (ALWAYS_HIDDEN, LEARNER_HIDDEN, filter_cells, meta_lines, rewrite_links,
+                                       short_commit)
 from tests import browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,7 +212,7 @@ def test_notebook_pages_say_where_their_outputs_come_from(real_site):
             assert s["prov.title"] in page and s["prov.device"] in page and s["prov.commit"] in page
             assert f"<code>{summary['profile']}</code>" in page
             commit = summary.get("commit", "")
-            assert (commit[:12] if re.fullmatch(r"[0-9a-f]{40}", commit) else s["unknown"]) in page
+            assert short_commit(commit) in page if commit not in ("", "unknown") else s["unknown"] in page
             assert colab_url(Notebook(name, ROOT), lang).replace("&", "&amp;") in page
             assert f'href="../downloads/{name}.ipynb"' in page
             assert (OUT / "site" / lang / "downloads" / f"{name}.ipynb").is_file()
@@ -278,7 +279,7 @@ def visits(chromium, real_site, synthetic_site) -> dict[str, tuple[str, Path, li
     for label, served in (("real", OUT), ("synthetic", synthetic_site)):
         with browser.serve(served) as base:
             pages = [p for edition in EDITIONS.values() for p in _pages(served / edition.folder)]
-            out[label] = (base, served, [chromium.visit(base + p.relative_to(served).as_posix()) for p in pages])
+            out[label] = (base, served, chromium.visit_all([base + p.relative_to(served).as_posix() for p in pages]))
     return out
 
 
