@@ -93,6 +93,16 @@ class Catalog:
         return str(self.path.relative_to(self.root))
 
 
+def generated_problems(root: Path, path: Path, expected: str, sources: str) -> list[Problem]:
+    """A generated file that is missing or differs from what its sources generate, naming the sources to edit."""
+    rel = str(path.relative_to(root))
+    if not path.exists():
+        return [Problem(rel, f"missing: it is generated from {sources} (run: make build)")]
+    if path.read_text(encoding="utf-8") != expected:
+        return [Problem(rel, f"differs from what {sources} generate: edit those, not this file, then run: make build")]
+    return []
+
+
 def merge_entries(po: polib.POFile, sources: Iterable[tuple[str, str]], occurrence: str) -> dict[str, int]:
     """msgmerge, in place: one entry per (context, English) in source order; new ones untranslated, changed ones fuzzy
     with the English their translation was made from kept as previous_msgid, vanished ones obsolete. Returns counts."""

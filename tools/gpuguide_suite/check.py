@@ -20,7 +20,7 @@ from .notebooks import (
     parameters_cell,
     read_notebook,
 )
-from .i18n import Problem
+from .catalog import Problem, generated_problems
 from .lessons import (exercise_problems, learner_copy, lesson_problems, prediction_problems, solution_code,
                       with_generated_cells)
 from .notebooks import dumps
@@ -88,15 +88,9 @@ def learner_problems(notebook: Notebook) -> list[Problem]:
     problems = []
     for lang in LANGUAGES:
         path = notebook.learner_path(lang)
-        rel = str(path.relative_to(notebook.root))
-        if not notebook.path(lang).exists():
-            continue
-        expected = dumps(learner_copy(notebook.read(lang), notebook.sources(lang)))
-        if not path.exists():
-            problems.append(Problem(rel, "learner copy missing (run: python -m gpuguide_suite build)"))
-        elif path.read_text(encoding="utf-8") != expected:
-            problems.append(Problem(rel, f"learner copy differs from what {notebook.sources(lang)} generate: edit "
-                                         "those, not this copy, then run: make build"))
+        if notebook.path(lang).exists():
+            expected = dumps(learner_copy(notebook.read(lang), notebook.sources(lang)))
+            problems += generated_problems(notebook.root, path, expected, notebook.sources(lang))
     return problems
 
 

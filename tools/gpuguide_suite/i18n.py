@@ -12,7 +12,7 @@ import nbformat
 import polib
 
 from .bidi import right_to_left
-from .catalog import Catalog, Problem, merge_entries  # noqa: F401  (Problem: what check modules import from here)
+from .catalog import Catalog, Problem, generated_problems, merge_entries  # noqa: F401  (Problem: what check modules import from here)
 from .notebooks import RTL_LANGUAGES, SOURCE_LANG, Notebook, dumps, mark_generated, unmarked, write_if_changed
 
 _RTL_OPEN = '<div dir="rtl" lang="ar">\n\n'
@@ -82,11 +82,5 @@ def catalog_problems(notebook: Notebook, lang: str) -> list[Problem]:
     problems = catalog(notebook, lang).problems(units(notebook))
     if not notebook.catalog(lang).exists():
         return problems
-    generated = notebook.path(lang)
-    rel = str(generated.relative_to(notebook.root))
-    if not generated.exists():
-        problems.append(Problem(rel, "generated notebook missing (run: python -m gpuguide_suite build)"))
-    elif generated.read_text(encoding="utf-8") != dumps(translated_notebook(notebook, lang)):
-        problems.append(Problem(rel, f"differs from what {notebook.sources(lang)} generate: edit those, not this "
-                                     "notebook, then run: make build"))
-    return problems
+    return problems + generated_problems(notebook.root, notebook.path(lang), dumps(translated_notebook(notebook, lang)),
+                                         notebook.sources(lang))
