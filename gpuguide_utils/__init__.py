@@ -15,7 +15,7 @@ package is internal and may change. The API page of the docs site lists each nam
 from . import attention, exercises, plots, quantization, stats, widgets
 from .attention import attempt, capture_warnings
 from .env import capabilities, capability, describe, report
-from .memory import empty_cache, format_bytes, model_footprint, parameter_count, track_memory
+from .memory import empty_cache, format_bytes, model_footprint, track_memory
 from .models import make_inputs, make_padded_inputs
 from .params import ParameterError, check_environment, check_parameters, check_range
 from .quality import compare_logits, perplexity
@@ -23,7 +23,7 @@ from .recommend import pareto_front, recommend
 from .results import Results, compare_timings, compare_values
 from .stored import StoredResults
 from .timing import (Timing, benchmark, forward_kwargs, interleave, matmul_chain, measure_bandwidth,
-                     roofline_decode_s, time_forward, time_generation)
+                     time_forward, time_generation)
 from .training import heldout_text
 
 __version__ = "0.2.0"
@@ -37,9 +37,9 @@ __all__ = [
     "make_inputs", "make_padded_inputs",
     # time
     "benchmark", "interleave", "time_forward", "forward_kwargs", "time_generation", "Timing", "matmul_chain",
-    "measure_bandwidth", "roofline_decode_s",
+    "measure_bandwidth",
     # memory
-    "track_memory", "empty_cache", "model_footprint", "parameter_count", "format_bytes",
+    "track_memory", "empty_cache", "model_footprint", "format_bytes",
     # results: rows, comparisons with their intervals, stored GPU runs
     "Results", "compare_values", "compare_timings", "StoredResults",
     # quality

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["format_bytes", "bytes_per_element", "model_footprint", "parameter_count", "MemoryReport", "MemoryTracker",
+__all__ = ["format_bytes", "bytes_per_element", "model_footprint", "MemoryReport", "MemoryTracker",
            "track_memory", "empty_cache"]
 
 
@@ -59,17 +59,6 @@ def model_footprint(model: torch.nn.Module) -> int:
         total += tensor.numel() * tensor.element_size()
         total += _side_tensors_bytes(getattr(tensor, "quant_state", None))
         total += _side_tensors_bytes(getattr(tensor, "SCB", None))
-    return total
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    """Number of distinct parameters (tied weights counted once)."""
-    seen: set[int] = set()
-    total = 0
-    for p in model.parameters():
-        if p.data_ptr() not in seen:
-            seen.add(p.data_ptr())
-            total += p.numel()
     return total
 
 

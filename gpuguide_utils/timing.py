@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 __all__ = ["Timing", "synchronize", "benchmark", "interleave", "matmul_chain", "GenerationTiming", "prefill", "time_generation",
-           "Bandwidth", "measure_bandwidth", "roofline_decode_s", "forward_kwargs", "time_forward"]
+           "Bandwidth", "measure_bandwidth", "forward_kwargs", "time_forward"]
 
 
 @dataclass(frozen=True)
@@ -419,11 +419,6 @@ def _device_key(device: str | torch.device) -> str:
     if device.type == "cuda" and device.index is None:
         device = _cuda_device(device)
     return str(device).replace(":", "-")
-
-
-def roofline_decode_s(weight_bytes: int, bandwidth: Bandwidth) -> float:
-    """Least possible time of one decode step at small batch: every weight is read once per step."""
-    return weight_bytes / bandwidth.bytes_per_s
 
 
 def forward_kwargs(model: torch.nn.Module, last_logits_only: bool = True) -> dict[str, Any]:
