@@ -41,11 +41,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return SharedScopes(config, log)
 
 
+#: The longest units of work, longest first: workers take them before the rest, so that both end together.
+LONGEST = ["run", "colab", "test_jupyterlab_run_all.py"]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest work first (the notebook run, the imitated Colab, then other slow tests), so that two workers
-    end together; and `gpu` tests skipped without CUDA."""
-    order = {"run": 0, "colab": 1}
-    items.sort(key=lambda item: order.get(SHARED.get(item.path.name), 2 if item.get_closest_marker("slow") else 3))
+    """The longest work first (LONGEST, then the other `slow` tests), and `gpu` tests skipped without CUDA."""
+    def rank(item: pytest.Item) -> int:
+        unit = SHARED.get(item.path.name, item.path.name)
+        return LONGEST.index(unit) if unit in LONGEST else len(LONGEST) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)  # stable: otherwise as collected
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="no CUDA device")

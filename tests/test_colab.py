@@ -43,7 +43,7 @@ def _execute(cells: list[nbformat.NotebookNode], env: dict[str, str], where: Pat
 
 
 @pytest.fixture(scope="module")
-def colab(tmp_path_factory, request) -> dict:
+def colab(tmp_path_factory) -> dict:
     """The imitation: a venv with torch and tests/colab-stack.txt, a kernel in it, google.colab, git's URL rewrite."""
     if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout: the set-up cell clones the repository")
@@ -63,7 +63,6 @@ def colab(tmp_path_factory, request) -> dict:
     env = dict(os.environ, PYTHONPATH=str(base / "stand-in"), JUPYTER_PATH=str(base / "kernel" / "share" / "jupyter"),
                GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"url.{ROOT.as_uri()}.insteadOf", GIT_CONFIG_VALUE_0=REPOSITORY,
                HF_HUB_OFFLINE="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    request.getfixturevalue("trained_preset")  # 03's and 06's first cells load it: built once, after the installs
     return dict(base=base, python=python, env=env)
 
 
@@ -97,5 +96,6 @@ def test_the_set_up_cell_installs_the_pins_and_the_clone(colab, set_up):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", _main_environment_notebooks(), ids=lambda p: p.stem)
-def test_the_first_cells_run_after_the_set_up_cell(colab, set_up, notebook, tmp_path, monkeypatch):
+def test_the_first_cells_run_after_the_set_up_cell(colab, set_up, trained_preset, notebook, tmp_path, monkeypatch):
+    # trained_preset: most parameter checks resolve the quality model; built once per session, after the installs above
     _execute(_first_cells(notebook)[1:], colab["env"], tmp_path, monkeypatch)
