@@ -19,6 +19,9 @@ STABILITY_ARGS ?=
 # (tests/conftest.py groups them). TEST_WORKERS=0 runs it in one process; PYTEST_ARGS="-k site -x" passes options.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
+# pip writes no bytecode for the thousands of modules it installs (half of torch's install time); Python compiles the
+# ones a notebook imports, once, when it first imports them.
+PIP_FLAGS := --quiet --no-compile
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
@@ -36,10 +39,10 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: $(REQS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(PIP_FLAGS) $(TORCH_SPEC)
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
 		-r requirements/suite.txt -r requirements/test.txt -r requirements/docs.txt
-	$(PY) -m pip install --quiet -e . -e tools
+	$(PY) -m pip install $(PIP_FLAGS) -e . -e tools
 	# JupyterLab saves widget state with the notebook, so a saved 06 reopens with the explorer's last picture
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp scripts/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -59,10 +62,10 @@ $(addprefix env-,$(SIDE_ENVS)): env-%: $(VENV)/share/jupyter/kernels/gpuguide-%/
 # nothing from the main environment, so the three build at once.
 .venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt
 	$(PYTHON) -m venv .venv-$*
-	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install --quiet $(TORCH_SPEC)
-	.venv-$*/bin/python -m pip install --quiet -r requirements/torch.txt -r environments/$*/requirements.txt \
+	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install $(PIP_FLAGS) $(TORCH_SPEC)
+	.venv-$*/bin/python -m pip install $(PIP_FLAGS) -r requirements/torch.txt -r environments/$*/requirements.txt \
 		$(if $(wildcard environments/$*/$(ACCEL).txt),-r environments/$*/$(ACCEL).txt)
-	.venv-$*/bin/python -m pip install --quiet -e .
+	.venv-$*/bin/python -m pip install $(PIP_FLAGS) -e .
 	touch $@
 
 # ... and a Jupyter kernel "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
