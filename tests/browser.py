@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import functools
 import html.parser
 import http.server
@@ -110,7 +109,7 @@ class Browser:
         self.context.close()
         self._playwright.stop()
 
-    def open(self, url: str, visit: Visit, wait_until: str = "load"):
+    def open(self, url: str, visit: Visit):
         """A new tab that records console errors, failed requests and any request leaving 127.0.0.1."""
         page = self.context.new_page()
 
@@ -127,30 +126,12 @@ class Browser:
         page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: visit.failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
-        page.goto(url, wait_until=wait_until)
+        page.goto(url, wait_until="load")
         return page
 
     def visit(self, url: str) -> Visit:
-        """Load one page and record what it did (see Visit)."""
-        return self.visit_all([url])[0]
-
-    def visit_all(self, urls: list[str], at_once: int = 4) -> list[Visit]:
-        """Load pages a few tabs at a time, so that one page's wait for the network to go quiet overlaps the next
-        page's load; the visits come back in the order of urls."""
-        visits: list[Visit] = []
-        loading: collections.deque = collections.deque()
-        for url in urls:
-            if len(loading) >= at_once:
-                visits.append(self._record(*loading.popleft()))
-            visit = Visit(url)
-            loading.append((visit, self.open(url, visit, wait_until="commit")))
-        while loading:
-            visits.append(self._record(*loading.popleft()))
-        return visits
-
-    def _record(self, visit: Visit, page) -> Visit:
-        """Wait for a page opened by visit_all to load, read its facts, then close it."""
-        page.wait_for_load_state("load")
+        visit = Visit(url)
+        page = self.open(url, visit)
         facts = page.evaluate(_PAGE_FACTS)
         page.wait_for_load_state("networkidle")  # fonts and scripts the page asked for after it loaded
         visit.links, visit.switcher = facts["links"], facts["switcher"]
