@@ -41,8 +41,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return SharedScopes(config, log)
 
 
-#: The longest units of work, longest first: workers take them before the rest, so that both end together.
-LONGEST = ["run", "colab", "test_jupyterlab_run_all.py"]
+#: The longest units of work: workers take them, then the other `slow` tests, before the rest. (JupyterLab's Run All
+#: goes with the other slow tests, after the Colab imitation: taken at once, it ran beside the training of the preset.)
+LONGEST = ["run", "colab"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
