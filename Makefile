@@ -19,9 +19,10 @@ STABILITY_ARGS ?=
 # (tests/conftest.py groups them). TEST_WORKERS=0 runs it in one process; PYTEST_ARGS="-k site -x" passes options.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
-# pip writes no bytecode for the thousands of modules it installs (half of torch's install time); Python compiles the
-# ones a notebook imports, once, when it first imports them.
-PIP_FLAGS := --quiet --no-compile
+# pip writes bytecode as it installs. Without it (--no-compile, twice as fast) Python compiles each module the first
+# time a notebook imports it, which may fall inside a measured call: the first `make run` after such a set-up had
+# three claims fail.
+PIP_FLAGS := --quiet
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
