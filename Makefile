@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # e.g. make TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128".
 TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= auto
-JOBS ?= 1
+JOBS ?= auto
 RUN_ARGS ?=
 # `make docs` shows this run (executed/, summary.json, report.md, charts/): build/ after `make run`, or a GPU run's.
 BUILD ?= build

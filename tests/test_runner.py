@@ -9,7 +9,7 @@ import pytest
 
 from gpuguide_utils.profiles import PROFILES, SIZES
 from gpuguide_suite.notebooks import Notebook, discover, dumps
-from gpuguide_suite.runner import plan, render_translation
+from gpuguide_suite.runner import expected_minutes, jobs_in_parallel, plan, render_translation
 from gpuguide_suite.store import slug, store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +24,36 @@ def test_execute_once_plans_one_run_per_notebook_and_renders_the_rest(tmp_path):
     assert [j.render_from for j in everything] == [None, None] and everything[0].parameters["batch_size"] == 2
     with pytest.raises(ValueError, match="--execute 'twice' is not valid; choose one of: once, all"):
         plan(notebooks, ["en"], PROFILES["cpu"], tmp_path, {}, None, "twice")
+
+
+def test_jobs_fill_the_cpu_one_notebook_per_share_of_cores_and_one_at_a_time_on_a_gpu():
+    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=2) == 2
+    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=16) == 2  # 8 threads each
+    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=1) == 1
+    assert jobs_in_parallel("3", on_gpu=False) == 3
+    assert jobs_in_parallel("auto", on_gpu=True) == jobs_in_parallel("4", on_gpu=True) == 1
+    with pytest.raises(ValueError, match="--jobs 'two' is not valid; choose auto or a whole number of at least 1"):
+        jobs_in_parallel("two", on_gpu=False)
+
+
+def test_the_longest_notebooks_are_started_first_and_reported_in_order(tmp_path, monkeypatch):
+    from gpuguide_suite import runner
+
+    jobs = plan(discover(ROOT), ["en"], PROFILES["cpu"], tmp_path, {}, None, "once")
+    started = []
+
+    def pretend(job, env):
+        started.append(job.notebook.name)
+        return runner.Outcome(job.notebook.name, job.lang, "skipped", reason="not run in this test")
+
+    monkeypatch.setattr(runner, "run_job", pretend)
+    monkeypatch.setattr(runner, "_prebuild_presets", lambda jobs: None)
+    monkeypatch.setattr(runner, "_measure_bandwidth_once", lambda job: None)
+    outcomes = runner.run_all(jobs, 1, env=object())
+    minutes = {j.notebook.name: expected_minutes(j) for j in jobs}
+    assert max(minutes.values()) > min(minutes.values()) > 0  # every notebook says how long it takes
+    assert [minutes[name] for name in started] == sorted(minutes.values(), reverse=True)
+    assert [o.notebook for o in outcomes] == [j.notebook.name for j in jobs]
 
 
 def test_a_rendered_language_has_the_english_outputs_under_its_own_prose(tmp_path):

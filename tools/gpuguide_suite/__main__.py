@@ -98,7 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gpuguide_utils.env import describe
     from .profiles import pick
     from .report import summary_text, write_report
-    from .runner import parse_overrides, plan, run_all, select_langs, threads_per_notebook, write_summary
+    from .runner import (jobs_in_parallel, parse_overrides, plan, run_all, select_langs, threads_per_notebook,
+                         write_summary)
 
     env = describe()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -112,17 +113,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ValueError(f"--only {args.only!r} matches no notebook in notebooks/en")
         out = Path(args.out).resolve()
         jobs = plan(notebooks, langs, profile, out, overrides, args.timeout, execute)
+        parallel = jobs_in_parallel(args.jobs, profile.needs_cuda)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    parallel = args.jobs
-    if profile.needs_cuda and parallel > 1:
-        print(f"--jobs {parallel} ignored: notebooks on a GPU profile run one at a time (they share one GPU's memory "
+    if profile.needs_cuda and args.jobs not in ("auto", "1"):
+        print(f"--jobs {args.jobs} ignored: notebooks on a GPU profile run one at a time (they share one GPU's memory "
               "and would disturb each other's timings)")
-        parallel = 1
     runs = sum(j.render_from is None for j in jobs)
     print(f"Running {runs} notebook(s), writing {len(jobs)} (--execute {execute}), on profile {profile.name!r} "
-          f"({profile.description}) on {env.label}; each notebook gets {threads_per_notebook()} CPU thread(s)")
+          f"({profile.description}) on {env.label}, {parallel} at a time; each notebook gets {threads_per_notebook()} CPU "
+          "thread(s)")
     outcomes = run_all(jobs, parallel, env, on_done=lambda o: print(
         f"  {o.lang}/{o.notebook}: {o.status}" + (f" (rendered from {o.rendered_from})" if o.rendered_from else "")
         + (f" ({o.reason})" if o.reason else ""), flush=True))
@@ -202,8 +203,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="papermill parameter override, value read as YAML like papermill -y: -p batch_size=4, "
                    "-p seq_lens=[128,256] (repeatable)")
-    r.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default 1: timings stay clean; "
-                   "always 1 on GPU profiles)")
+    r.add_argument("--jobs", default="auto", help="notebooks run in parallel: auto (default; on the CPU as many as "
+                   "the cores hold at a notebook's threads each, 2; on GPU profiles 1) or a number (always 1 on GPUs)")
     r.add_argument("--execute", choices=("once", "all"), default="once",
                    help="once (default): run each notebook in English only and write the other languages with the "
                    "same outputs (code cells are identical; a quarter of the time); all: run every language")

@@ -196,6 +196,32 @@ def threads_per_notebook(cpu_count: int | None = None) -> int:
     return max(1, (cpu_count or os.cpu_count() or 1) // 2)
 
 
+def jobs_in_parallel(value: str, on_gpu: bool, cpu_count: int | None = None) -> int:
+    """--jobs: "auto" fills the CPU's cores with notebooks of threads_per_notebook() threads each (2), and a GPU
+    profile runs one notebook at a time (they would share its memory and disturb each other's timings)."""
+    if on_gpu:
+        return 1
+    if value == "auto":
+        cores = cpu_count or os.cpu_count() or 1
+        return max(1, cores // threads_per_notebook(cores))
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"--jobs {value!r} is not valid; choose auto or a whole number of at least 1")
+    return number
+
+
+def expected_minutes(job: Job) -> float:
+    """How long the notebook's metadata says it takes on the job's profile (duration_minutes; "~3" reads as 3)."""
+    value = job.notebook.meta.get("duration_minutes", {}).get(job.profile.name, 0)
+    try:
+        return float(str(value).lstrip("~"))
+    except ValueError:
+        return 0.0
+
+
 def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None = None,
             on_done=None) -> list[Outcome]:
     """Run every job (in parallel when asked); one failing notebook never stops the others.
@@ -205,7 +231,8 @@ def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None 
     env = env or describe()
     # Build model presets once, up front, so parallel notebooks do not all build the same one.
     _prebuild_presets(jobs)
-    executed = [j for j in jobs if j.render_from is None]
+    # The longest first: with two at a time, a long notebook started last would run on alone at the end.
+    executed = sorted((j for j in jobs if j.render_from is None), key=lambda j: -expected_minutes(j))
     rendered = [j for j in jobs if j.render_from is not None]
 
     def one(job: Job) -> Outcome:
