@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import html.parser
 import http.server
@@ -17,7 +18,10 @@ from urllib.parse import unquote, urlsplit
 
 #: Flags this machine's closed network needs: no background connections, a fresh profile per run (see README).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  # tabs loading beside the one being read run their timers at full speed (MathJax chains them)
+                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows"]
 
 
 def chromium_path() -> str | None:
@@ -109,7 +113,7 @@ class Browser:
         self.context.close()
         self._playwright.stop()
 
-    def open(self, url: str, visit: Visit):
+    def open(self, url: str, visit: Visit, wait_until: str = "load"):
         """A new tab that records console errors, failed requests and any request leaving 127.0.0.1."""
         page = self.context.new_page()
 
@@ -126,12 +130,31 @@ class Browser:
         page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: visit.failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
-        page.goto(url, wait_until="load")
+        page.goto(url, wait_until=wait_until)
         return page
 
     def visit(self, url: str) -> Visit:
-        visit = Visit(url)
-        page = self.open(url, visit)
+        """Load one page and record what it did (see Visit)."""
+        return self.visit_all([url])[0]
+
+    def visit_all(self, urls: list[str], at_once: int = 2) -> list[Visit]:
+        """Load pages two tabs at a time, so that one page's wait for a quiet network overlaps the next page's load;
+        the visits come back in the order of urls. (82 pages here: 166 s one at a time, 110 s two at a time, and
+        168 s against 224 s beside a busy core; three at a time, a page never went quiet within 30 s.)"""
+        visits: list[Visit] = []
+        loading: collections.deque = collections.deque()
+        for url in urls:
+            if len(loading) >= at_once:
+                visits.append(self._record(*loading.popleft()))
+            visit = Visit(url)
+            loading.append((visit, self.open(url, visit, wait_until="commit")))
+        while loading:
+            visits.append(self._record(*loading.popleft()))
+        return visits
+
+    def _record(self, visit: Visit, page) -> Visit:
+        """Wait for a page opened by visit_all to load and go quiet, read what it shows, then close it."""
+        page.wait_for_load_state("load")
         facts = page.evaluate(_PAGE_FACTS)
         page.wait_for_load_state("networkidle")  # fonts and scripts the page asked for after it loaded
         visit.links, visit.switcher = facts["links"], facts["switcher"]

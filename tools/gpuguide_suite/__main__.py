@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               "and would disturb each other's timings)")
     runs = sum(j.render_from is None for j in jobs)
     print(f"Running {runs} notebook(s), writing {len(jobs)} (--execute {execute}), on profile {profile.name!r} "
-          f"({profile.description}) on {env.label}, {parallel} at a time; each notebook gets {threads_per_notebook()} CPU "
+          f"({profile.description}) on {env.label}, {min(parallel, runs)} at a time; each notebook gets {threads_per_notebook()} CPU "
           "thread(s)")
     outcomes = run_all(jobs, parallel, env, on_done=lambda o: print(
         f"  {o.lang}/{o.notebook}: {o.status}" + (f" (rendered from {o.rendered_from})" if o.rendered_from else "")
