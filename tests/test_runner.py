@@ -9,7 +9,7 @@ import pytest
 
 from gpuguide_utils.profiles import PROFILES, SIZES
 from gpuguide_suite.notebooks import Notebook, discover, dumps
-from gpuguide_suite.runner import expected_minutes, jobs_in_parallel, plan, render_translation
+from gpuguide_suite.runner import expected_minutes, parallel_jobs, plan, render_translation
 from gpuguide_suite.store import slug, store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +27,13 @@ def test_execute_once_plans_one_run_per_notebook_and_renders_the_rest(tmp_path):
 
 
 def test_jobs_fill_the_cpu_one_notebook_per_share_of_cores_and_one_at_a_time_on_a_gpu():
-    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=2) == 2
-    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=16) == 2  # 8 threads each
-    assert jobs_in_parallel("auto", on_gpu=False, cpu_count=1) == 1
-    assert jobs_in_parallel("3", on_gpu=False) == 3
-    assert jobs_in_parallel("auto", on_gpu=True) == jobs_in_parallel("4", on_gpu=True) == 1
+    assert parallel_jobs("auto", on_gpu=False, cpu_count=2) == 2
+    assert parallel_jobs("auto", on_gpu=False, cpu_count=16) == 2  # 8 threads each
+    assert parallel_jobs("auto", on_gpu=False, cpu_count=1) == 1
+    assert parallel_jobs("3", on_gpu=False) == 3
+    assert parallel_jobs("auto", on_gpu=True) == parallel_jobs("4", on_gpu=True) == 1
     with pytest.raises(ValueError, match="--jobs 'two' is not valid; choose auto or a whole number of at least 1"):
-        jobs_in_parallel("two", on_gpu=False)
+        parallel_jobs("two", on_gpu=False)
 
 
 def test_the_longest_notebooks_are_started_first_and_reported_in_order(tmp_path, monkeypatch):

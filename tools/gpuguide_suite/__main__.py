@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gpuguide_utils.env import describe
     from .profiles import pick
     from .report import summary_text, write_report
-    from .runner import (jobs_in_parallel, parse_overrides, plan, run_all, select_langs, threads_per_notebook,
+    from .runner import (parallel_jobs, parse_overrides, plan, run_all, select_langs, threads_per_notebook,
                          write_summary)
 
     env = describe()
@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ValueError(f"--only {args.only!r} matches no notebook in notebooks/en")
         out = Path(args.out).resolve()
         jobs = plan(notebooks, langs, profile, out, overrides, args.timeout, execute)
-        parallel = jobs_in_parallel(args.jobs, profile.needs_cuda)
+        parallel = parallel_jobs(args.jobs, profile.needs_cuda)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -122,8 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               "and would disturb each other's timings)")
     runs = sum(j.render_from is None for j in jobs)
     print(f"Running {runs} notebook(s), writing {len(jobs)} (--execute {execute}), on profile {profile.name!r} "
-          f"({profile.description}) on {env.label}, {min(parallel, runs)} at a time; each notebook gets {threads_per_notebook()} CPU "
-          "thread(s)")
+          f"({profile.description}) on {env.label}, {min(parallel, runs)} at a time; each notebook gets "
+          f"{threads_per_notebook()} CPU thread(s)")
     outcomes = run_all(jobs, parallel, env, on_done=lambda o: print(
         f"  {o.lang}/{o.notebook}: {o.status}" + (f" (rendered from {o.rendered_from})" if o.rendered_from else "")
         + (f" ({o.reason})" if o.reason else ""), flush=True))

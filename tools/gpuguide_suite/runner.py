@@ -196,7 +196,7 @@ def threads_per_notebook(cpu_count: int | None = None) -> int:
     return max(1, (cpu_count or os.cpu_count() or 1) // 2)
 
 
-def jobs_in_parallel(value: str, on_gpu: bool, cpu_count: int | None = None) -> int:
+def parallel_jobs(value: str, on_gpu: bool, cpu_count: int | None = None) -> int:
     """--jobs: "auto" fills the CPU's cores with notebooks of threads_per_notebook() threads each (2), and a GPU
     profile runs one notebook at a time (they would share its memory and disturb each other's timings)."""
     if on_gpu:
