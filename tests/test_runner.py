@@ -9,7 +9,7 @@ import pytest
 
 from gpuguide_utils.profiles import PROFILES, SIZES
 from gpuguide_suite.notebooks import Notebook, discover, dumps
-from gpuguide_suite.runner import expected_minutes, parallel_jobs, plan, render_translation
+from gpuguide_suite.runner import expected_minutes, parallel_jobs, plan, remove_leftovers, render_translation
 from gpuguide_suite.store import slug, store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +54,18 @@ def test_the_longest_notebooks_are_started_first_and_reported_in_order(tmp_path,
     assert max(minutes.values()) > min(minutes.values()) > 0  # every notebook says how long it takes
     assert [minutes[name] for name in started] == sorted(minutes.values(), reverse=True)
     assert [o.notebook for o in outcomes] == [j.notebook.name for j in jobs]
+
+
+def test_a_killed_runs_temporary_copies_are_removed_and_nothing_else(tmp_path):
+    job = plan(discover(ROOT, "01_"), ["en"], PROFILES["cpu"], tmp_path, {}, None, "once")[0]
+    folder = job.executed.parent
+    folder.mkdir(parents=True)
+    names = ["01_flash_attention_2.ipynb", ".01_flash_attention_2.7hr67pyo.ipynb",
+             ".01_flash_attention_2.in.j17a3pmk.ipynb", ".05_optimum_onnxruntime.dv5a36o8.ipynb"]
+    for name in names:
+        (folder / name).write_text("{}")
+    remove_leftovers(job)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([names[0], names[3]])  # another job's are its own
 
 
 def test_a_rendered_language_has_the_english_outputs_under_its_own_prose(tmp_path):

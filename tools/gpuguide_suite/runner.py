@@ -107,6 +107,13 @@ def skip_reason(job: Job, env: Environment) -> str | None:
     return None
 
 
+def remove_leftovers(job: Job) -> None:
+    """Delete the executor's temporary copies of this notebook (.<name>.*.ipynb beside its executed file): a run
+    killed on its timeout, or by hand, leaves them, and the site would publish them as pages."""
+    for leftover in job.executed.parent.glob(f".{job.notebook.name}.*.ipynb"):
+        leftover.unlink(missing_ok=True)
+
+
 def run_job(job: Job, env: Environment) -> Outcome:
     base = dict(notebook=job.notebook.name, lang=job.lang, parameters=job.parameters)
     reason = skip_reason(job, env)
@@ -115,6 +122,7 @@ def run_job(job: Job, env: Environment) -> Outcome:
     kernel = kernel_for(job.notebook.meta.get("environment", "main"))
     python = Path(sys.executable)
     job.status_file.unlink(missing_ok=True)
+    remove_leftovers(job)
     cmd = [str(python), "-m", "gpuguide_suite.execute", "--input", str(job.notebook.path(job.lang)),
            "--output", str(job.executed), "--results", str(job.results), "--status", str(job.status_file),
            "--parameters", json.dumps(job.parameters), "--timeout", str(job.timeout_s), "--kernel", kernel,
@@ -131,6 +139,7 @@ def run_job(job: Job, env: Environment) -> Outcome:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
+        remove_leftovers(job)
         return Outcome(status="failed", reason=f"timed out after {job.timeout_s} s", **base)
     if not job.status_file.exists():
         tail = log.decode(errors="replace").strip().splitlines()[-5:]
