@@ -28,7 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
         share = str(max(1, (os.cpu_count() or 1) // workers))
         torch.set_num_threads(int(share))
         # ... and so do the kernels and programs it starts (JupyterLab's, Colab's, the wheel's); the runner sets its
-        # notebooks' own count. A kernel with every core's worth of threads beside the other worker ran 06 in 506 s.
+        # notebooks' own count. With every core's threads in its kernel, JupyterLab's Run All of setup_check and 06
+        # took 506 s here beside the other worker; 95-118 s with one.
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, share)
 

@@ -289,7 +289,8 @@ def visits(chromium, real_site, synthetic_site) -> dict[str, tuple[str, Path, li
     out = {}
     for label, served in (("real", OUT), ("synthetic", synthetic_site)):
         with browser.serve(served) as base:
-            out[label] = (base, served, chromium.visit_all([base + p.relative_to(served).as_posix() for p in _visited(served)]))
+            urls = [base + p.relative_to(served).as_posix() for p in _visited(served)]
+            out[label] = (base, served, chromium.visit_all(urls))
     return out
 
 
