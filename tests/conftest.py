@@ -25,13 +25,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GPUGUIDE_ROOT"] = str(ROOT)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:  # each xdist worker gets its share of the cores, as the notebook runner gives each notebook
-        share = str(max(1, (os.cpu_count() or 1) // workers))
-        torch.set_num_threads(int(share))
+        share = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(share)
         # ... and so do the kernels and programs it starts (JupyterLab's, Colab's, the wheel's); the runner sets its
         # notebooks' own count. With every core's threads in its kernel, JupyterLab's Run All of setup_check and 06
         # took 506 s here beside the other worker; 95-118 s with one.
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(name, share)
+            os.environ.setdefault(name, str(share))
 
 
 #: Test modules that share one unit of work when `make test` runs pytest in two processes (pytest-xdist): those that

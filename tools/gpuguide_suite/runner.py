@@ -223,12 +223,8 @@ def parallel_jobs(value: str, on_gpu: bool, cpu_count: int | None = None) -> int
 
 
 def expected_minutes(job: Job) -> float:
-    """How long the notebook's metadata says it takes on the job's profile (duration_minutes; "~3" reads as 3)."""
-    value = job.notebook.meta.get("duration_minutes", {}).get(job.profile.name, 0)
-    try:
-        return float(str(value).lstrip("~"))
-    except ValueError:
-        return 0.0
+    """How long the notebook's metadata says it takes on the job's profile (duration_minutes)."""
+    return float(job.notebook.meta.get("duration_minutes", {}).get(job.profile.name, 0))
 
 
 def run_all(jobs: list[Job], jobs_in_parallel: int = 1, env: Environment | None = None,
