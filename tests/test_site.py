@@ -356,6 +356,43 @@ def test_math_is_typeset(chromium, synthetic_site):
         page.close()
 
 
+def test_a_request_still_unanswered_is_reported_by_its_url_and_a_late_answer_is_waited_for(chromium):
+    """Browser.settle waits for requests made after the page loaded, and names one that never comes back."""
+    import http.server
+    import threading
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/slow.txt":
+                time.sleep(3)
+            body = b"<script>addEventListener('load', () => fetch('slow.txt'))</script>" if self.path == "/" else b"x"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        early, late = browser.Visit("early"), browser.Visit("late")
+        page = chromium.open(base, early)
+        chromium.settle(page, early, timeout_s=1)
+        page.close()
+        assert early.failed == [f"{base}slow.txt (no answer within 1 s)"]
+        page = chromium.open(base, late)
+        chromium.settle(page, late, timeout_s=10)
+        page.close()
+        assert late.failed == [] and not late.in_flight
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_root_index_redirects_to_english(chromium, real_site):
     with browser.serve(OUT) as base:
         for edition in EDITIONS.values():

@@ -52,7 +52,7 @@ def test_decks_load_offline_in_a_browser_and_arabic_runs_right_to_left(decks, ch
             page = chromium.open(visit.url, visit)
             # require.js loads reveal.js as a module, so there is no window.Reveal: it marks .reveal "ready" instead.
             page.wait_for_selector(".reveal.ready", state="attached", timeout=30_000)
-            page.wait_for_load_state("networkidle")
+            chromium.settle(page, visit)
             facts = page.evaluate("""() => ({
                 slides: document.querySelectorAll('.reveal .slides section').length,
                 align: [...new Set([...document.querySelectorAll('.reveal .jp-RenderedHTMLCommon p')].map(
