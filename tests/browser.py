@@ -77,6 +77,7 @@ class Visit:
     rtl_prose_left: list[str] = field(default_factory=list)
     rtl_isolates: int = 0  # left-to-right isolates checked on a right-to-left page
     in_flight: set = field(default_factory=set, repr=False)  # requests sent and not yet answered
+    unanswered: list[str] = field(default_factory=list)  # those still in flight when settle gave up waiting
     last_activity: float = field(default_factory=time.monotonic, repr=False)  # when one was last sent or answered
 
     def sent(self, request) -> None:
@@ -119,6 +120,7 @@ class Browser:
             str(profile_dir), executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True,
             viewport={"width": 1280, "height": 900})
         self.context.set_default_timeout(30_000)
+        self.settle_timeout_s = 30.0  # how long settle waits for a page's last requests
 
     def close(self) -> None:
         self.context.close()
@@ -147,16 +149,18 @@ class Browser:
         page.goto(url, wait_until=wait_until)
         return page
 
-    def settle(self, page, visit: Visit, quiet_s: float = 0.5, timeout_s: float = 30.0) -> None:
+    def settle(self, page, visit: Visit, quiet_s: float = 0.5, timeout_s: float | None = None) -> None:
         """Wait until the page has had no request in flight for quiet_s (fonts and scripts asked for after it loaded).
 
-        Counted from the page's own request events rather than Playwright's "networkidle", which at times never came
-        in CI with two tabs open although nothing was loading. A request still unanswered after timeout_s is recorded
-        as failed, with its URL, instead of ending the test run."""
+        Counted from the page's own request events rather than Playwright's "networkidle", which once never came in CI
+        with two tabs open and is known to hang at times (microsoft/playwright#19835). A request still unanswered after
+        timeout_s (default: settle_timeout_s) is recorded as failed, with its URL, instead of ending the test run."""
+        timeout_s = self.settle_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout_s
         while visit.in_flight or time.monotonic() - visit.last_activity < quiet_s:
             if time.monotonic() > deadline:
-                visit.failed += [f"{r.url} (no answer within {timeout_s:.0f} s)" for r in visit.in_flight]
+                visit.unanswered = [r.url for r in visit.in_flight]
+                visit.failed += [f"{url} (no answer within {timeout_s:.0f} s)" for url in visit.unanswered]
                 return
             page.wait_for_timeout(100)  # lets Playwright deliver the page's events meanwhile
 
@@ -172,12 +176,21 @@ class Browser:
         loading: collections.deque = collections.deque()
         for url in urls:
             if len(loading) >= at_once:
-                visits.append(self._record(*loading.popleft()))
+                visits.append(self._record_or_retry_alone(*loading.popleft()))
             visit = Visit(url)
             loading.append((visit, self.open(url, visit, wait_until="commit")))
         while loading:
-            visits.append(self._record(*loading.popleft()))
+            visits.append(self._record_or_retry_alone(*loading.popleft()))
         return visits
+
+    def _record_or_retry_alone(self, visit: Visit, page) -> Visit:
+        """_record; a page that left a request unanswered (beside another tab) is loaded once more, and that visit
+        counts: a resource that never comes fails both times."""
+        self._record(visit, page)
+        if not visit.unanswered:
+            return visit
+        again = Visit(visit.url)
+        return self._record(again, self.open(visit.url, again))
 
     def _record(self, visit: Visit, page) -> Visit:
         """Wait for a page opened by visit_all to load and go quiet, read what it shows, then close it."""

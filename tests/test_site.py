@@ -356,17 +356,22 @@ def test_math_is_typeset(chromium, synthetic_site):
         page.close()
 
 
-def test_a_request_still_unanswered_is_reported_by_its_url_and_a_late_answer_is_waited_for(chromium):
-    """Browser.settle waits for requests made after the page loaded, and names one that never comes back."""
+def test_a_request_still_unanswered_is_named_and_its_page_loaded_once_more(chromium):
+    """Browser.settle waits for requests made after the page loaded and names one that does not come back in time;
+    visit_all loads such a page once more, and that visit counts."""
     import http.server
     import threading
     import time
 
+    served = []
+
     class Slow(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/slow.txt":
-                time.sleep(3)
-            body = b"<script>addEventListener('load', () => fetch('slow.txt'))</script>" if self.path == "/" else b"x"
+            if self.path.startswith("/slow.txt"):
+                served.append(self.path)
+                time.sleep(3 if self.path == "/slow.txt" or served.count(self.path) == 1 else 0)
+            body = b"<script>addEventListener('load', () => fetch('slow.txt' + location.search))</script>" \
+                if self.path.split("?")[0] == "/" else b"x"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -383,11 +388,21 @@ def test_a_request_still_unanswered_is_reported_by_its_url_and_a_late_answer_is_
         page = chromium.open(base, early)
         chromium.settle(page, early, timeout_s=1)
         page.close()
-        assert early.failed == [f"{base}slow.txt (no answer within 1 s)"]
+        assert early.failed == [f"{base}slow.txt (no answer within 1 s)"] and early.unanswered == [f"{base}slow.txt"]
         page = chromium.open(base, late)
         chromium.settle(page, late, timeout_s=10)
         page.close()
-        assert late.failed == [] and not late.in_flight
+        assert late.failed == [] and not late.in_flight, "an answer after 3 s is waited for"
+
+        served.clear()
+        chromium.settle_timeout_s = 1
+        try:
+            # ?once: only the first request is slow, so the second load succeeds; slow.txt stays slow both times
+            once, always = chromium.visit_all([base + "?once", base])
+        finally:
+            chromium.settle_timeout_s = 30.0
+        assert once.failed == [] and served.count("/slow.txt?once") == 2
+        assert always.failed == [f"{base}slow.txt (no answer within 1 s)"] and served.count("/slow.txt") == 2
     finally:
         server.shutdown()
         server.server_close()
