@@ -189,6 +189,7 @@ class Browser:
         self._record(visit, page)
         if not visit.unanswered:
             return visit
+        print(f"loading {visit.url} again: {visit.unanswered} went unanswered")
         again = Visit(visit.url)
         return self._record(again, self.open(visit.url, again))
 
