@@ -176,14 +176,14 @@ class Browser:
         loading: collections.deque = collections.deque()
         for url in urls:
             if len(loading) >= at_once:
-                visits.append(self._record_or_retry_alone(*loading.popleft()))
+                visits.append(self._record_or_reload(*loading.popleft()))
             visit = Visit(url)
             loading.append((visit, self.open(url, visit, wait_until="commit")))
         while loading:
-            visits.append(self._record_or_retry_alone(*loading.popleft()))
+            visits.append(self._record_or_reload(*loading.popleft()))
         return visits
 
-    def _record_or_retry_alone(self, visit: Visit, page) -> Visit:
+    def _record_or_reload(self, visit: Visit, page) -> Visit:
         """_record; a page that left a request unanswered (beside another tab) is loaded once more, and that visit
         counts: a resource that never comes fails both times."""
         self._record(visit, page)
