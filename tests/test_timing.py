@@ -31,14 +31,18 @@ def test_median_agrees_with_torch_utils_benchmark_within_15_percent():
     a = torch.randn(384, 384)
     op = lambda: a @ a  # noqa: E731
     threads = torch.get_num_threads()
-    errors = []
-    for _ in range(3):  # interleave both tools; one quiet round is enough on a noisy shared machine
-        ours = benchmark(op, warmup=5, repeats=60).median_s
-        theirs = tbench.Timer("op()", globals={"op": op}, num_threads=threads).blocked_autorange(min_run_time=0.3).median
-        errors.append(abs(ours - theirs) / theirs)
-        if errors[-1] < 0.15:
+    # Short runs of both tools, alternated, each tool's quietest median compared: another process taking the core
+    # during one tool's run (the other test worker) cannot make them differ, a bias would. torch's timer times single
+    # calls, as ours does: blocked_autorange's block averages include a busy core's preemptions, our median call does
+    # not (beside three busy processes it read about twice ours).
+    timer = tbench.Timer("op()", globals={"op": op}, num_threads=threads)
+    ours, theirs = [], []
+    for _ in range(8):
+        ours.append(benchmark(op, warmup=5, repeats=30).median_s)
+        theirs.append(statistics.median(timer.timeit(number=1).times[0] for _ in range(30)))
+        if abs(min(ours) - min(theirs)) / min(theirs) < 0.15:
             break
-    assert min(errors) < 0.15, f"relative differences: {errors}"
+    assert abs(min(ours) - min(theirs)) / min(theirs) < 0.15, f"medians (s): ours {ours}, torch's {theirs}"
 
 
 def test_per_call_overhead_under_50_microseconds():
