@@ -19,10 +19,19 @@ STABILITY_ARGS ?=
 # (tests/conftest.py groups them). TEST_WORKERS=0 runs it in one process; PYTEST_ARGS="-k site -x" passes options.
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
-# pip writes bytecode as it installs. Without it (--no-compile, twice as fast) Python compiles each module the first
-# time a notebook imports it, which may fall inside a measured call: the first `make run` after such a set-up had
-# three claims fail.
+# uv installs the environments (pinned below; pip installs it): it unpacks and compiles packages on every core, where
+# pip takes one package at a time (set-up took 4.5 of make test's 20 minutes with pip, about 2 with uv, 2 cores).
+# pip still fetches torch, because it knows where this machine's wheel lies (a local CPU build, or TORCH_SPEC's
+# index); uv installs that file. Bytecode is compiled at install time: without it Python compiles each module the
+# first time a notebook imports it, which may fall inside a measured call (the first `make run` after such a set-up had
+# three claims fail).
+UV_SPEC ?= uv==0.13.10
+UV = $(VENV)/bin/uv
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode
+TORCH_WHEELS := $(VENV)/wheels
 PIP_FLAGS := --quiet
+# uv uses the system's certificates, as pip does here (a proxy's certificate authority, say).
+export UV_SYSTEM_CERTS ?= 1
 # Notebooks never reach the hub on their own; set HF_HUB_OFFLINE=0 to load hub ids (-p model_id=org/name).
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS ?= 1
@@ -38,12 +47,20 @@ ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: $(REQS)
+# The torch wheel for every environment, fetched once by pip (see UV_SPEC above).
+$(TORCH_WHEELS)/.fetched: requirements/torch.txt
+	$(PYTHON) -m pip download $(PIP_FLAGS) --no-deps --dest $(TORCH_WHEELS) $(TORCH_SPEC)
+	touch $@
+
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(PIP_FLAGS) $(TORCH_SPEC)
-	$(PY) -m pip install $(PIP_FLAGS) -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
+	$(PY) -m pip install $(PIP_FLAGS) $(UV_SPEC)
+
+$(VENV)/.installed: $(REQS) $(UV) $(TORCH_WHEELS)/.fetched
+	$(PY) -c "import torch" 2>/dev/null || $(UV_INSTALL) --python $(PY) --find-links $(TORCH_WHEELS) $(TORCH_SPEC)
+	$(UV_INSTALL) --python $(PY) -r requirements/torch.txt -r requirements/common.txt -r requirements/main.txt \
 		-r requirements/suite.txt -r requirements/test.txt -r requirements/docs.txt
-	$(PY) -m pip install $(PIP_FLAGS) -e . -e tools
+	$(UV_INSTALL) --python $(PY) -e . -e tools
 	# JupyterLab saves widget state with the notebook, so a saved 06 reopens with the explorer's last picture
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp scripts/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -51,7 +68,7 @@ $(VENV)/.installed: $(REQS)
 
 envs: $(addprefix env-,$(SIDE_ENVS))
 
-# venv and the side environments side by side: each pip install keeps about one core busy.
+# venv and the side environments side by side (while one waits on a download, the others keep the cores busy).
 setup:
 	@$(MAKE) --no-print-directory -j3 venv envs
 
@@ -60,13 +77,15 @@ $(addprefix env-,$(SIDE_ENVS)): env-%: $(VENV)/share/jupyter/kernels/gpuguide-%/
 .PRECIOUS: .venv-%/.installed $(VENV)/share/jupyter/kernels/gpuguide-%/kernel.json
 
 # Each side environment gets torch, its pins and gpuguide_utils (its declared ranges admit the older stack); it needs
-# nothing from the main environment, so the three build at once.
-.venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt
+# only uv from the main environment, so the three build at once.
+.venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt $(UV) \
+		$(TORCH_WHEELS)/.fetched
 	$(PYTHON) -m venv .venv-$*
-	.venv-$*/bin/python -c "import torch" 2>/dev/null || .venv-$*/bin/python -m pip install $(PIP_FLAGS) $(TORCH_SPEC)
-	.venv-$*/bin/python -m pip install $(PIP_FLAGS) -r requirements/torch.txt -r environments/$*/requirements.txt \
+	.venv-$*/bin/python -c "import torch" 2>/dev/null || \
+		$(UV_INSTALL) --python .venv-$*/bin/python --find-links $(TORCH_WHEELS) $(TORCH_SPEC)
+	$(UV_INSTALL) --python .venv-$*/bin/python -r requirements/torch.txt -r environments/$*/requirements.txt \
 		$(if $(wildcard environments/$*/$(ACCEL).txt),-r environments/$*/$(ACCEL).txt)
-	.venv-$*/bin/python -m pip install $(PIP_FLAGS) -e .
+	$(UV_INSTALL) --python .venv-$*/bin/python -e .
 	touch $@
 
 # ... and a Jupyter kernel "gpuguide-<name>" registered in the main environment, where the runner (papermill) finds it.
@@ -82,8 +101,9 @@ run: setup
 docs: venv
 	$(PY) -m gpuguide_suite docs --build $(BUILD) $(DOCS_ARGS)
 
-test: setup vendor
-	$(PY) -m gpuguide_suite check
+# The check runs as soon as .venv is ready, beside the side environments' set-up and npm.
+test:
+	@$(MAKE) --no-print-directory -j4 venv envs vendor check
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 check: venv
