@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import venv
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from tests import environments
 
 ROOT = Path(__file__).resolve().parents[1]
 REPOSITORY = "https://github.com/gpuguide/gpuguide"
@@ -48,11 +49,7 @@ def colab(tmp_path_factory) -> dict:
     if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout: the set-up cell clones the repository")
     base = tmp_path_factory.mktemp("colab")
-    venv.create(base / "venv", with_pip=True)
-    python = base / "venv" / "bin" / "python"
-    for args in (["torch==2.13.0"], ["-r", str(ROOT / "tests" / "colab-stack.txt")]):
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", *args],  # no bytecode: half the time
-                       check=True, capture_output=True, text=True)
+    python = environments.with_preinstalled(base / "venv", "torch==2.13.0", "-r", ROOT / "tests" / "colab-stack.txt")
     stand_in = base / "stand-in" / "google" / "colab"
     stand_in.mkdir(parents=True)
     (stand_in.parent / "__init__.py").write_text("")

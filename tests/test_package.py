@@ -7,13 +7,13 @@ import json
 import subprocess
 import sys
 import tomllib
-import venv
 from pathlib import Path
 
 import pytest
 
 import gpuguide_utils as gg
 from gpuguide_suite.api_page import groups
+from tests import environments
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Packages only the authoring tool needs: a learner's install must never pull or import them (not jinja2: torch requires it).
@@ -62,17 +62,16 @@ def test_colab_installs_the_package_with_its_dependencies():
 
 @pytest.mark.slow
 def test_the_wheel_installs_beside_the_pinned_torch_in_a_clean_environment(tmp_path):
-    """As it would from PyPI: python -m build, a fresh venv, the pinned torch, then the wheel and its dependencies."""
+    """As it would from PyPI: python -m build, a fresh venv with the pinned torch, then pip installs the wheel and its
+    dependencies."""
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True,
                    capture_output=True, text=True)
     wheel = next(dist.glob("gpuguide_utils-*.whl"))
-    venv.create(tmp_path / "venv", with_pip=True)
-    python = tmp_path / "venv" / "bin" / "python"
+    python = environments.with_preinstalled(tmp_path / "venv", "torch==2.13.0")  # the pinned torch, installed first
     torch_pin = next(line for line in (ROOT / "requirements" / "torch.txt").read_text().splitlines()
                      if line.startswith("torch"))
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "torch==2.13.0", str(wheel)], check=True,
-                   capture_output=True, text=True)
+    environments.run([python, "-m", "pip", "install", "-q", "--no-compile", wheel])  # as a learner would
     code = ("import sys, importlib.metadata as md, gpuguide_utils as gg; "
             "print(len(gg.__all__), md.version('torch'), "
             f"sorted(d.metadata['Name'].lower() for d in md.distributions() if d.metadata['Name'].lower() in {AUTHORING!r}))")
