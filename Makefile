@@ -20,7 +20,7 @@ STABILITY_ARGS ?=
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # uv installs the environments (pinned below; pip installs it): it unpacks and compiles packages on every core, where
-# pip takes one package at a time (set-up took 4.5 of make test's 20 minutes with pip, about 2 with uv, 2 cores).
+# pip takes one package at a time (`make setup` from a fresh clone, 2 cores: about 4.5 minutes with pip, 2.7 with uv).
 # pip still fetches torch, because it knows where this machine's wheel lies (a local CPU build, or TORCH_SPEC's
 # index); uv installs that file. Bytecode is compiled at install time: without it Python compiles each module the
 # first time a notebook imports it, which may fall inside a measured call (the first `make run` after such a set-up had
