@@ -4,9 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# torch comes first and on its own: a plain range would let pip pull a newest CUDA build. On PyPI's Linux wheels
-# torch==2.13.0 is the CUDA build; where a local CPU wheel is configured, pip takes that. Override as you need,
-# e.g. make TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128".
+# torch comes first and on its own: a plain range would pull a newest CUDA build. On PyPI's Linux wheels
+# torch==2.13.0 is the CUDA build; where pip is configured with a local CPU wheel, it fetches that. Override as you
+# need, e.g. make TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128".
 TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= auto
 JOBS ?= auto
@@ -21,10 +21,10 @@ TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # uv installs the environments (pinned below; pip installs it): it unpacks and compiles packages on every core, where
 # pip takes one package at a time (`make setup` from a fresh clone, 2 cores: about 4.5 minutes with pip, 2.7 with uv).
-# pip still fetches torch, because it knows where this machine's wheel lies (a local CPU build, or TORCH_SPEC's
-# index); uv installs that file. Bytecode is compiled at install time: without it Python compiles each module the
-# first time a notebook imports it, which may fall inside a measured call (the first `make run` after such a set-up had
-# three claims fail).
+# pip still fetches the torch wheel, because pip's own settings may point at a local build (a CPU wheel on disk, as on
+# our CI machines) that uv does not read; uv installs that file. Bytecode is compiled at install time: without it
+# Python compiles each module the first time a notebook imports it, which may fall inside a measured call (the first
+# `make run` after such a set-up had three claims fail).
 UV_SPEC ?= uv==0.13.10
 UV = $(VENV)/bin/uv
 UV_INSTALL = $(UV) pip install --quiet --compile-bytecode
@@ -47,14 +47,21 @@ ACCEL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
 
 venv: $(VENV)/.installed
 
-# The torch wheel for every environment, fetched once by pip (see UV_SPEC above).
-$(TORCH_WHEELS)/.fetched: requirements/torch.txt
-	$(PYTHON) -m pip download $(PIP_FLAGS) --no-deps --dest $(TORCH_WHEELS) $(TORCH_SPEC)
-	touch $@
-
-$(UV):
+$(PY):
 	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(PY)
 	$(PY) -m pip install $(PIP_FLAGS) $(UV_SPEC)
+
+# The torch wheel for every environment, fetched once by pip (see UV_SPEC above). The stamp holds the TORCH_SPEC it
+# was fetched for: another spec fetches again, so a stale wheel is never installed in its place.
+ifneq ($(strip $(file < $(TORCH_WHEELS)/.fetched)),$(strip $(TORCH_SPEC)))
+.PHONY: $(TORCH_WHEELS)/.fetched
+endif
+$(TORCH_WHEELS)/.fetched: requirements/torch.txt | $(PY)
+	rm -rf $(TORCH_WHEELS)
+	$(PY) -m pip download $(PIP_FLAGS) --no-deps --dest $(TORCH_WHEELS) $(TORCH_SPEC)
+	echo '$(TORCH_SPEC)' > $@
 
 $(VENV)/.installed: $(REQS) $(UV) $(TORCH_WHEELS)/.fetched
 	$(PY) -c "import torch" 2>/dev/null || $(UV_INSTALL) --python $(PY) --find-links $(TORCH_WHEELS) $(TORCH_SPEC)
@@ -77,7 +84,7 @@ $(addprefix env-,$(SIDE_ENVS)): env-%: $(VENV)/share/jupyter/kernels/gpuguide-%/
 .PRECIOUS: .venv-%/.installed $(VENV)/share/jupyter/kernels/gpuguide-%/kernel.json
 
 # Each side environment gets torch, its pins and gpuguide_utils (its declared ranges admit the older stack); it needs
-# only uv from the main environment, so the three build at once.
+# only uv and the torch wheel from the main environment, so the three build at once.
 .venv-%/.installed: environments/%/requirements.txt requirements/common.txt requirements/torch.txt $(UV) \
 		$(TORCH_WHEELS)/.fetched
 	$(PYTHON) -m venv .venv-$*
